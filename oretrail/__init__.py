@@ -1,0 +1,1 @@
+"""oretrail core: configuration, serde, identifiers, broker control, telemetry and CLI."""

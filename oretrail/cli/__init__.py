@@ -1,0 +1,37 @@
+"""The ``oretrail`` command line: one group, sub-commands registered from small modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from oretrail.cli._broker import broker
+from oretrail.cli._schemas import schemas
+from oretrail.cli._topics import topics
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(path_type=Path), envvar="ORETRAIL_HOME",
+              help="data directory [env ORETRAIL_HOME, default ./var]")  # fmt: skip
+@click.option("--bootstrap", envvar="ORETRAIL_BOOTSTRAP",
+              help="Kafka bootstrap servers; default: the embedded broker")  # fmt: skip
+@click.option("--schema-registry", "schema_registry_url", envvar="ORETRAIL_SCHEMA_REGISTRY_URL",
+              help="schema registry URL (http://, mock://); default: registry-less")  # fmt: skip
+@click.version_option(package_name="oretrail")
+@click.pass_context
+def cli(
+    ctx: click.Context, home: Path | None, bootstrap: str | None, schema_registry_url: str | None
+) -> None:
+    """oretrail: traceability of battery raw materials, from mine to pack."""
+    options = {"home": home, "bootstrap": bootstrap, "schema_registry_url": schema_registry_url}
+    ctx.obj = {k: v for k, v in options.items() if v is not None}
+
+
+cli.add_command(broker)
+cli.add_command(topics)
+cli.add_command(schemas)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,105 @@
+"""Kafka client configuration and topic management, in one place for every role.
+
+Producers are idempotent with ``acks=all``: a traceability record acknowledged once is
+durable and never duplicated by a producer retry. Topics are created here with explicit
+partition counts; the embedded broker has auto-creation switched off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from oretrail.broker import status
+from oretrail.config import Settings
+
+
+class BootstrapError(RuntimeError):
+    """No Kafka cluster is configured and no embedded broker is running."""
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: Mapping[str, str] = field(default_factory=dict)
+    doc: str = ""
+
+
+# Keys are lot / device / product ids, so these partition counts bound the parallelism
+# of the processors; they can grow later (keyed state is re-partitioned by faust).
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec("oretrail.events", 6, doc="TraceEvent, keyed by the lot the event is about"),
+    TopicSpec("oretrail.sensor-readings", 6, doc="SensorReading, keyed by device"),
+    TopicSpec("oretrail.passport-updates", 6, {"cleanup.policy": "compact,delete"},
+              "PassportUpdate, keyed by product"),  # fmt: skip
+    TopicSpec("oretrail.credentials", 3, doc="CredentialPublished, keyed by credential id"),
+    TopicSpec("oretrail.alerts", 3, doc="laundering / mass-balance alerts"),
+    TopicSpec("oretrail.dlq", 3, doc="DeadLetter records from every connector and processor"),
+)
+
+
+def bootstrap(settings: Settings) -> str:
+    """The configured cluster, else the embedded broker recorded under ``home``."""
+    if settings.bootstrap:
+        return settings.bootstrap
+    info = status(settings)
+    if info is None or not info.running:
+        raise BootstrapError(
+            "no Kafka configured: set ORETRAIL_BOOTSTRAP / --bootstrap, "
+            "or start the embedded broker with `oretrail broker start`"
+        )
+    return info.bootstrap
+
+
+def producer_config(bootstrap_servers: str, **overrides: Any) -> dict[str, Any]:
+    conf: dict[str, Any] = {
+        "bootstrap.servers": bootstrap_servers,
+        "enable.idempotence": True,
+        "acks": "all",
+        "compression.type": "lz4",
+        "linger.ms": 5,
+    }
+    conf.update(overrides)
+    return conf
+
+
+def consumer_config(bootstrap_servers: str, group_id: str, **overrides: Any) -> dict[str, Any]:
+    conf: dict[str, Any] = {
+        "bootstrap.servers": bootstrap_servers,
+        "group.id": group_id,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "isolation.level": "read_committed",
+    }
+    conf.update(overrides)
+    return conf
+
+
+def ensure_topics(
+    bootstrap_servers: str, specs: Iterable[TopicSpec] = TOPICS, timeout: float = 30.0
+) -> list[str]:
+    """Create the missing topics; returns the names created (existing ones are kept)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    wanted = [s for s in specs if s.name not in existing]
+    if not wanted:
+        return []
+    futures = admin.create_topics(
+        [NewTopic(s.name, s.partitions, 1, config=dict(s.config)) for s in wanted],
+        operation_timeout=timeout,
+    )
+    created = []
+    for name, fut in futures.items():
+        try:
+            fut.result()
+            created.append(name)
+        except KafkaException as exc:
+            # Another process may have created it between list and create: that is fine.
+            if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
+                raise
+    return sorted(created)
