@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from oretrail.broker import status
 from oretrail.config import Settings
@@ -35,8 +36,12 @@ class TopicSpec:
 TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("oretrail.events", 6, doc="TraceEvent, keyed by the lot the event is about"),
     TopicSpec("oretrail.sensor-readings", 6, doc="SensorReading, keyed by device"),
-    TopicSpec("oretrail.passport-updates", 6, {"cleanup.policy": "compact,delete"},
-              "PassportUpdate, keyed by product"),  # fmt: skip
+    TopicSpec(
+        "oretrail.passport-updates",
+        6,
+        {"cleanup.policy": "compact,delete"},
+        "PassportUpdate, keyed by product",
+    ),
     TopicSpec("oretrail.credentials", 3, doc="CredentialPublished, keyed by credential id"),
     TopicSpec("oretrail.alerts", 3, doc="laundering / mass-balance alerts"),
     TopicSpec("oretrail.dlq", 3, doc="DeadLetter records from every connector and processor"),

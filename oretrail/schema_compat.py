@@ -12,9 +12,15 @@ from pathlib import Path
 from typing import Any
 
 _PROMOTIONS = {
-    ("int", "long"), ("int", "float"), ("int", "double"), ("long", "float"),
-    ("long", "double"), ("float", "double"), ("string", "bytes"), ("bytes", "string"),
-}  # fmt: skip
+    ("int", "long"),
+    ("int", "float"),
+    ("int", "double"),
+    ("long", "float"),
+    ("long", "double"),
+    ("float", "double"),
+    ("string", "bytes"),
+    ("bytes", "string"),
+}
 _PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 
 Names = dict[str, Any]
@@ -73,11 +79,17 @@ def _short(schema: Any) -> str:
     return str(schema["name"]).rsplit(".", 1)[-1]
 
 
-def _resolve(reader: Any, writer: Any, rn: Names, wn: Names, path: str, seen: set[Any]) -> list[str]:
+def _resolve(
+    reader: Any, writer: Any, rn: Names, wn: Names, path: str, seen: set[Any]
+) -> list[str]:
     reader, writer = _deref(reader, rn), _deref(writer, wn)
     rk, wk = _kind(reader), _kind(writer)
     if wk == "union":
-        return [p for i, w in enumerate(writer) for p in _resolve(reader, w, rn, wn, f"{path}|{i}", seen)]
+        return [
+            p
+            for i, w in enumerate(writer)
+            for p in _resolve(reader, w, rn, wn, f"{path}|{i}", seen)
+        ]
     if rk == "union":
         for branch in reader:
             if not _resolve(branch, writer, rn, wn, path, seen):

@@ -48,7 +48,9 @@ def strategy(schema: Any, names: dict[str, Any] | None = None, ns: str | None = 
     if kind == "array":
         return st.lists(strategy(schema["items"], names, ns), max_size=3)
     if kind == "map":
-        return st.dictionaries(st.text(max_size=10), strategy(schema["values"], names, ns), max_size=3)
+        return st.dictionaries(
+            st.text(max_size=10), strategy(schema["values"], names, ns), max_size=3
+        )
     name = schema["name"]
     space = schema.get("namespace", ns)
     full = name if "." in name or not space else f"{space}.{name}"

@@ -76,6 +76,4 @@ def bootstrap(kafka_settings: Settings) -> str:
 @pytest.fixture
 def unique_name(request: pytest.FixtureRequest) -> str:
     """A topic / group name no other test (or earlier run) uses."""
-    return f"t.{request.node.name[:40]}.{uuid.uuid4().hex[:8]}".replace("[", ".").replace(
-        "]", ""
-    )
+    return f"t.{request.node.name[:40]}.{uuid.uuid4().hex[:8]}".replace("[", ".").replace("]", "")

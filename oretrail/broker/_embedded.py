@@ -129,9 +129,16 @@ def _format_storage(lib: Path, directory: Path, props: Path) -> None:
     if not id_file.exists():
         id_file.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))
     cmd = _java_cmd(
-        lib, directory, "kafka.tools.StorageTool", "format", "-t", id_file.read_text().strip(),
-        "-c", str(props), "--ignore-formatted",
-    )  # fmt: skip
+        lib,
+        directory,
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        id_file.read_text().strip(),
+        "-c",
+        str(props),
+        "--ignore-formatted",
+    )
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise BrokerError(f"formatting KRaft storage failed:\n{proc.stdout}{proc.stderr}")
@@ -144,7 +151,7 @@ def _answers_metadata(bootstrap: str, timeout: float = 2.0) -> bool:
     )
     try:
         md = admin.list_topics(timeout=timeout)
-    except Exception:  # noqa: BLE001 - any failure here just means "not up yet"
+    except Exception:
         return False
     return bool(md.brokers)
 
@@ -192,8 +199,9 @@ def start(
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl-C in the caller's terminal must not kill it
         )
-    info = BrokerInfo(bootstrap, port, controller_port, proc.pid, settings.kafka_version,
-                      str(directory))  # fmt: skip
+    info = BrokerInfo(
+        bootstrap, port, controller_port, proc.pid, settings.kafka_version, str(directory)
+    )
     _write_info(directory, info)
     deadline = time.monotonic() + _STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -203,8 +211,9 @@ def start(
             return info
         time.sleep(0.5)
     _terminate(proc.pid)
-    raise BrokerError(f"broker did not answer within {_STARTUP_TIMEOUT_S:.0f}s\n"
-                      f"{_log_tail(directory)}")  # fmt: skip
+    raise BrokerError(
+        f"broker did not answer within {_STARTUP_TIMEOUT_S:.0f}s\n{_log_tail(directory)}"
+    )
 
 
 def _terminate(pid: int) -> None:
@@ -238,8 +247,10 @@ def stop(settings: Settings) -> bool:
     was_running = info.running
     if was_running:
         _terminate(info.pid)
-    _write_info(directory, BrokerInfo(info.bootstrap, info.port, info.controller_port, None,
-                                      info.version, info.home))  # fmt: skip
+    _write_info(
+        directory,
+        BrokerInfo(info.bootstrap, info.port, info.controller_port, None, info.version, info.home),
+    )
     return was_running
 
 

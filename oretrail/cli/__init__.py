@@ -12,12 +12,23 @@ from oretrail.cli._topics import topics
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", type=click.Path(path_type=Path), envvar="ORETRAIL_HOME",
-              help="data directory [env ORETRAIL_HOME, default ./var]")  # fmt: skip
-@click.option("--bootstrap", envvar="ORETRAIL_BOOTSTRAP",
-              help="Kafka bootstrap servers; default: the embedded broker")  # fmt: skip
-@click.option("--schema-registry", "schema_registry_url", envvar="ORETRAIL_SCHEMA_REGISTRY_URL",
-              help="schema registry URL (http://, mock://); default: registry-less")  # fmt: skip
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path),
+    envvar="ORETRAIL_HOME",
+    help="data directory [env ORETRAIL_HOME, default ./var]",
+)
+@click.option(
+    "--bootstrap",
+    envvar="ORETRAIL_BOOTSTRAP",
+    help="Kafka bootstrap servers; default: the embedded broker",
+)
+@click.option(
+    "--schema-registry",
+    "schema_registry_url",
+    envvar="ORETRAIL_SCHEMA_REGISTRY_URL",
+    help="schema registry URL (http://, mock://); default: registry-less",
+)
 @click.version_option(package_name="oretrail")
 @click.pass_context
 def cli(

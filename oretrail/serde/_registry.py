@@ -33,13 +33,16 @@ class RegistrySerde:
     def encode(self, schema: str, record: Mapping[str, Any], topic: str) -> bytes:
         ser = self._serializers.get(schema)
         if ser is None:
-            ser = AvroSerializer(self.client, schema_text(schema), _to_dict,
-                                 {"auto.register.schemas": True})  # fmt: skip
+            ser = AvroSerializer(
+                self.client, schema_text(schema), _to_dict, {"auto.register.schemas": True}
+            )
             self._serializers[schema] = ser
         try:
-            data: bytes = ser(dict(record), SerializationContext(topic, MessageField.VALUE))
+            data = ser(dict(record), SerializationContext(topic, MessageField.VALUE))
         except Exception as exc:
             raise SerdeError(f"record does not match schema {schema}: {exc}") from exc
+        if not isinstance(data, bytes):
+            raise SerdeError(f"serializer returned {type(data).__name__} for {schema}")
         return data
 
     def decode(self, schema: str, data: bytes, topic: str) -> dict[str, Any]:

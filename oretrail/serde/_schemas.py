@@ -59,7 +59,9 @@ def raw_schema(name: str) -> dict[str, Any]:
 
 @cache
 def parsed_schema(name: str) -> dict[str, Any]:
-    parsed: dict[str, Any] = fastavro.parse_schema(raw_schema(name))
+    parsed = fastavro.parse_schema(raw_schema(name))
+    if not isinstance(parsed, dict):
+        raise SchemaNotFoundError(f"{name}.avsc is not a record schema")
     return parsed
 
 

@@ -30,7 +30,9 @@ class SingleObjectSerde:
             header = MAGIC + fingerprint(raw_schema(schema))
             self._header[schema] = header
             for old in historic_schemas(schema):
-                self._writers[fingerprint(old)] = fastavro.parse_schema(old)
+                parsed = fastavro.parse_schema(old)
+                if isinstance(parsed, dict):
+                    self._writers[fingerprint(old)] = parsed
         return header
 
     def encode(self, schema: str, record: Mapping[str, Any], topic: str) -> bytes:

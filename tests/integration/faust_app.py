@@ -39,7 +39,11 @@ async def accumulate(stream: faust.Stream[Delivery]) -> None:
         totals[delivery.element] += delivery.kg
         await totals_out.send(
             key=delivery.element,
-            value={"element": delivery.element, "totalKg": totals[delivery.element], "lot": delivery.lot},
+            value={
+                "element": delivery.element,
+                "totalKg": totals[delivery.element],
+                "lot": delivery.lot,
+            },
         )
 
 

@@ -28,9 +28,14 @@ def _reading(i: int) -> dict[str, object]:
         "stringValue": None,
         "uom": "CEL",
         "attributes": {"line": "kiln-2"},
-        "origin": {"connector": "test", "source": "mqtt://plant/furnace", "position": str(i),
-                   "format": "mqtt-json", "receivedAt": datetime(2026, 11, 24, 12, 0, 59, tzinfo=UTC)},
-    }  # fmt: skip
+        "origin": {
+            "connector": "test",
+            "source": "mqtt://plant/furnace",
+            "position": str(i),
+            "format": "mqtt-json",
+            "receivedAt": datetime(2026, 11, 24, 12, 0, 59, tzinfo=UTC),
+        },
+    }
 
 
 @pytest.mark.parametrize("driver", sorted(DRIVERS))
@@ -40,7 +45,11 @@ def test_produce_consume_decode(bootstrap: str, unique_name: str, driver: str) -
     producer = Producer(producer_config(bootstrap))
     sent = [_reading(i) for i in range(20)]
     for rec in sent:
-        producer.produce(unique_name, key=str(rec["deviceID"]).encode(), value=serde.encode("sensor_reading", rec, unique_name))
+        producer.produce(
+            unique_name,
+            key=str(rec["deviceID"]).encode(),
+            value=serde.encode("sensor_reading", rec, unique_name),
+        )
     assert producer.flush(30) == 0
     consumer = Consumer(consumer_config(bootstrap, unique_name))
     consumer.subscribe([unique_name])

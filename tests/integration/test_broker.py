@@ -17,8 +17,12 @@ from oretrail.kafka import TOPICS, ensure_topics
 
 
 def _java_pids_under(home: Path) -> list[str]:
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
-    return [line.split()[0] for line in out.splitlines() if "kafka.Kafka" in line and str(home) in line]
+    out = subprocess.run(
+        ["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True
+    ).stdout
+    return [
+        line.split()[0] for line in out.splitlines() if "kafka.Kafka" in line and str(home) in line
+    ]
 
 
 def test_session_broker_is_real_kafka_of_the_pinned_version(kafka_settings: Settings) -> None:
@@ -46,7 +50,8 @@ def test_auto_creation_is_off(bootstrap: str, unique_name: str) -> None:
     errors: list[object] = []
     producer.produce(unique_name, b"x", on_delivery=lambda err, msg: errors.append(err))
     producer.flush(10)
-    assert errors and errors[0] is not None
+    assert len(errors) == 1
+    assert errors[0] is not None
     md = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10)
     assert unique_name not in md.topics
 
@@ -56,12 +61,16 @@ def test_start_twice_is_harmless_and_stop_leaves_no_java(tmp_path: Path) -> None
     first = broker.start(settings)
     try:
         second = broker.start(settings)
-        assert second.pid == first.pid and second.bootstrap == first.bootstrap
+        assert (second.pid, second.bootstrap) == (first.pid, first.bootstrap)
         assert broker.status(settings) == first
         ensure_topics(first.bootstrap)
         if shutil.which("kcat"):
             listing = subprocess.run(
-                ["kcat", "-L", "-b", first.bootstrap], capture_output=True, text=True, timeout=30, check=True
+                ["kcat", "-L", "-b", first.bootstrap],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
             ).stdout
             assert "1 brokers:" in listing
             assert 'topic "oretrail.events" with 6 partitions' in listing
@@ -71,7 +80,8 @@ def test_start_twice_is_harmless_and_stop_leaves_no_java(tmp_path: Path) -> None
         assert broker.stop(settings)
     assert _java_pids_under(tmp_path) == []
     info = broker.status(settings)
-    assert info is not None and not info.running
+    assert info is not None
+    assert not info.running
     # A restart on the same home keeps the bootstrap address and the data.
     again = broker.start(settings)
     try:

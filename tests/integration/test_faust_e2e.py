@@ -17,7 +17,9 @@ from oretrail.kafka import TopicSpec, consumer_config, ensure_topics, producer_c
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_faust_table_agent_consumes_and_produces(bootstrap: str, unique_name: str, tmp_path: Path) -> None:
+def test_faust_table_agent_consumes_and_produces(
+    bootstrap: str, unique_name: str, tmp_path: Path
+) -> None:
     src, dst = f"{unique_name}.in", f"{unique_name}.out"
     ensure_topics(bootstrap, [TopicSpec(src, 1), TopicSpec(dst, 1)])
     env = {
@@ -30,14 +32,30 @@ def test_faust_table_agent_consumes_and_produces(bootstrap: str, unique_name: st
     }
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.faust_app", "worker", "-l", "warn", "--without-web"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.faust_app",
+            "worker",
+            "-l",
+            "warn",
+            "--without-web",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         producer = Producer(producer_config(bootstrap))
         deliveries = [("lot-1", "Co", 300.0), ("lot-2", "Li", 70.0), ("lot-3", "Co", 150.5)]
         for lot, element, kg in deliveries:
-            payload = {"lot": lot, "element": element, "kg": kg, "__faust": {"ns": "faust_app.Delivery"}}
+            payload = {
+                "lot": lot,
+                "element": element,
+                "kg": kg,
+                "__faust": {"ns": "faust_app.Delivery"},
+            }
             producer.produce(src, key=lot.encode(), value=json.dumps(payload).encode())
         assert producer.flush(30) == 0
 

@@ -47,7 +47,8 @@ def test_removed_enum_symbol_is_caught() -> None:
     event_type = new["fields"][1]["type"]
     event_type["symbols"] = event_type["symbols"][:-1]
     problems = backward_problems(new, raw_schema("trace_event"))
-    assert problems and "AssociationEvent" in problems[0]
+    assert problems
+    assert "AssociationEvent" in problems[0]
 
 
 def test_narrowed_type_is_caught_and_promotion_allowed() -> None:
@@ -59,14 +60,24 @@ def test_narrowed_type_is_caught_and_promotion_allowed() -> None:
 
 
 def test_union_branch_removed_is_caught() -> None:
-    old = {"type": "record", "name": "R", "fields": [{"name": "a", "type": ["null", "string", "long"]}]}
+    old = {
+        "type": "record",
+        "name": "R",
+        "fields": [{"name": "a", "type": ["null", "string", "long"]}],
+    }
     new = {"type": "record", "name": "R", "fields": [{"name": "a", "type": ["null", "string"]}]}
-    assert backward_problems(new, old) == ["R.a|2: writer type long matches no branch of the reader union"]
+    assert backward_problems(new, old) == [
+        "R.a|2: writer type long matches no branch of the reader union"
+    ]
 
 
 def test_field_renamed_with_alias_is_compatible() -> None:
     old = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "string"}]}
-    new = {"type": "record", "name": "R", "fields": [{"name": "b", "aliases": ["a"], "type": "string"}]}
+    new = {
+        "type": "record",
+        "name": "R",
+        "fields": [{"name": "b", "aliases": ["a"], "type": "string"}],
+    }
     assert backward_problems(new, old) == []
 
 
@@ -99,6 +110,8 @@ def test_old_bytes_read_with_current_schema(name: str) -> None:
         buf = io.BytesIO()
         fastavro.schemaless_writer(buf, fastavro.parse_schema(old), record)
         buf.seek(0)
-        fastavro.schemaless_reader(buf, fastavro.parse_schema(old), fastavro.parse_schema(raw_schema(name)))
+        fastavro.schemaless_reader(
+            buf, fastavro.parse_schema(old), fastavro.parse_schema(raw_schema(name))
+        )
 
     run()

@@ -83,7 +83,9 @@ def test_single_object_header_is_the_avro_spec_fingerprint() -> None:
 
     for name in SCHEMA_NAMES:
         ours = fingerprint(raw_schema(name))
-        theirs = bytes.fromhex(fastavro_fp(to_parsing_canonical_form(raw_schema(name)), "CRC-64-AVRO"))
+        theirs = bytes.fromhex(
+            fastavro_fp(to_parsing_canonical_form(raw_schema(name)), "CRC-64-AVRO")
+        )
         # The spec stores the 64-bit value little-endian; fastavro prints it big-endian.
         assert ours == theirs[::-1] or ours == theirs
 

@@ -1,0 +1,47 @@
+# Two entry points for a fresh machine: `make demo` and `make test` (see README).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(PYTHON) -m uv
+PYTEST_ARGS ?=
+DEMO_ARGS ?=
+
+.PHONY: setup demo test lint typecheck pytest unit integration conformance clean
+
+# Python environment from the committed lock; rebuilt when the lock changes.
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --extra dev --python $(PYTHON)
+	@touch $@
+
+# System packages, Python environment, and the broker's jars (Maven Central, cached).
+setup: $(VENV)/.synced
+	@scripts/system-deps.sh
+	@$(BIN)/python -c "from oretrail.config import Settings; from oretrail.broker import resolve_jars; \
+	  s = Settings(); print('Kafka', s.kafka_version, 'jars in', resolve_jars(s.cache_dir, s.kafka_version))"
+
+demo: setup
+	$(BIN)/oretrail demo $(DEMO_ARGS)
+
+lint: $(VENV)/.synced
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+test: setup lint typecheck pytest
+
+unit: $(VENV)/.synced
+	$(BIN)/pytest -m "not integration and not slow" $(PYTEST_ARGS)
+
+integration: setup
+	$(BIN)/pytest -m integration $(PYTEST_ARGS)
+
+clean:
+	-$(BIN)/oretrail broker stop
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis
