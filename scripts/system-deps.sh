@@ -8,6 +8,9 @@ need=()
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
 command -v kcat >/dev/null || need+=(kcat)
+# Real services for the connector integration tests (ERP staging tables, MQTT telemetry).
+[ -x "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | head -n1)" ] || need+=(postgresql)
+command -v mosquitto >/dev/null || need+=(mosquitto)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
