@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, Message
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
@@ -108,3 +108,36 @@ def ensure_topics(
             if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
                 raise
     return sorted(created)
+
+
+@dataclass(frozen=True)
+class Received:
+    """A consumed message with the optional parts the client types allow pinned down."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: dict[str, bytes]
+
+
+def received(msg: Message) -> Received:
+    """Unpack a consumed (non-error) message; tombstones arrive with an empty value."""
+    headers: dict[str, bytes] = {}
+    raw_headers = msg.headers() or []
+    # librdkafka hands consumed headers back as a list of (name, bytes | None) pairs.
+    pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
+    for pair in pairs:
+        if isinstance(pair, tuple) and len(pair) == 2:
+            name, raw = pair
+            headers[str(name)] = raw if isinstance(raw, bytes) else str(raw or "").encode()
+    key, value = msg.key(), msg.value()
+    return Received(
+        topic=msg.topic() or "",
+        partition=msg.partition() or 0,
+        offset=msg.offset() or 0,
+        key=key.encode() if isinstance(key, str) else key,
+        value=value.encode() if isinstance(value, str) else (value or b""),
+        headers=headers,
+    )

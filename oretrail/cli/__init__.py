@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from oretrail.cli._broker import broker
+from oretrail.cli._connectors import connectors_group
+from oretrail.cli._dlq import dlq
 from oretrail.cli._schemas import schemas
 from oretrail.cli._topics import topics
 
@@ -42,6 +44,8 @@ def cli(
 cli.add_command(broker)
 cli.add_command(topics)
 cli.add_command(schemas)
+cli.add_command(connectors_group)
+cli.add_command(dlq)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from oretrail.config import Settings
+from oretrail.kafka import BootstrapError, bootstrap
 
 
 def settings() -> Settings:
@@ -15,3 +16,11 @@ def settings() -> Settings:
         cached = Settings(**(root.obj or {}))
         root.meta["oretrail.settings"] = cached
     return cached
+
+
+def kafka_bootstrap() -> str:
+    """The configured cluster or the running embedded broker, as a usage error otherwise."""
+    try:
+        return bootstrap(settings())
+    except BootstrapError as exc:
+        raise click.ClickException(str(exc)) from exc

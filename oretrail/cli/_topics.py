@@ -5,15 +5,8 @@ from __future__ import annotations
 import click
 from confluent_kafka.admin import AdminClient
 
-from oretrail.cli._context import settings
-from oretrail.kafka import TOPICS, BootstrapError, bootstrap, ensure_topics
-
-
-def _bootstrap() -> str:
-    try:
-        return bootstrap(settings())
-    except BootstrapError as exc:
-        raise click.ClickException(str(exc)) from exc
+from oretrail.cli._context import kafka_bootstrap
+from oretrail.kafka import TOPICS, ensure_topics
 
 
 @click.group()
@@ -24,14 +17,14 @@ def topics() -> None:
 @topics.command()
 def create() -> None:
     """Create the missing topics (existing ones are left as they are)."""
-    for name in ensure_topics(_bootstrap()):
+    for name in ensure_topics(kafka_bootstrap()):
         click.echo(f"created {name}")
 
 
 @topics.command(name="list")
 def list_() -> None:
     """List the pipeline's topics with their partition counts on the cluster."""
-    md = AdminClient({"bootstrap.servers": _bootstrap()}).list_topics(timeout=10)
+    md = AdminClient({"bootstrap.servers": kafka_bootstrap()}).list_topics(timeout=10)
     for spec in TOPICS:
         found = md.topics.get(spec.name)
         parts = len(found.partitions) if found else "missing"
