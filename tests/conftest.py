@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,14 @@ from oretrail.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = ROOT.parent / "shared" / "standards"
+
+
+_BROKER_NOTES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for note in _BROKER_NOTES:
+        terminalreporter.write_line(note)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -43,24 +52,21 @@ def standards() -> Path:
 
 
 @pytest.fixture(scope="session")
-def kafka_settings(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Settings]:
+def kafka_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Settings pointing at a running real broker (embedded unless ORETRAIL_TEST_BOOTSTRAP)."""
     home = tmp_path_factory.mktemp("oretrail-home")
     external = os.environ.get("ORETRAIL_TEST_BOOTSTRAP")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if external:
+        _BROKER_NOTES.append(f"integration tests ran against the external cluster {external}")
         yield Settings(home=home, bootstrap=external)
         return
     settings = Settings(home=home)
     info = broker.start(settings)
-    version = kafka_version_from_log(settings)
-    if reporter is not None:
-        reporter.write_line(
-            f"\nApache Kafka broker started for the test session: version {version} "
-            f"(from its server.log), KRaft, bootstrap {info.bootstrap}, pid {info.pid}"
-        )
+    _BROKER_NOTES.append(
+        f"integration tests ran against a real Apache Kafka broker, version "
+        f"{kafka_version_from_log(settings)} (read from its server.log), KRaft, "
+        f"bootstrap {info.bootstrap}, pid {info.pid}"
+    )
     try:
         yield Settings(home=home, bootstrap=info.bootstrap)
     finally:
