@@ -133,8 +133,9 @@ class SourceRunner:
         try:
             next_commit_at = time.monotonic() + _COMMIT_EVERY_S
             for item in source.poll():
-                self._send(source, item)
-                self.producer.poll(0)
+                if item is not None:
+                    self._send(source, item)
+                self.producer.poll(0 if item is not None else 0.05)
                 if time.monotonic() >= next_commit_at:
                     self._commit_acked(source)
                     if self.progress is not None:

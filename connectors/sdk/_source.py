@@ -4,8 +4,10 @@ Lifecycle, driven by :class:`connectors.sdk.SourceRunner`::
 
     source = MySource(config)      # validate config only; no I/O
     source.open(state)             # connect, read the last committed position from `state`
-    for item in source.poll():     # SourceRecord or Rejected, in source order
-        ...                        # the runner produces / dead-letters them
+    for item in source.poll():     # SourceRecord, Rejected, or None when idle, in source order
+        ...                        # the runner produces / dead-letters them; on None it
+                                   # serves delivery reports and commits what was acked
+    source.stop()                  # any thread / signal handler: poll() returns soon after
     source.commit(position)        # called once every record up to `position` was acked
     source.close()                 # release connections; called even after errors
 
@@ -15,6 +17,7 @@ delivery, so "commit only after the broker acknowledged" holds for every connect
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import ClassVar
@@ -38,13 +41,30 @@ class Source(ABC):
             raise TypeError(f"{self.name} expects {self.config_model.__name__}")
         self.config = config
         self.state: StateStore | None = None
+        self._stop = threading.Event()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        """Ask an endless source (MQTT, polling) to return from poll(); safe from any thread."""
+        self._stop.set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep between polls, waking early on stop(); True when stopping."""
+        return self._stop.wait(seconds)
 
     def open(self, state: StateStore) -> None:
         self.state = state
 
     @abstractmethod
-    def poll(self) -> Iterator[SourceRecord | Rejected]:
-        """Yield what the source has, in order; return when exhausted (or stopped)."""
+    def poll(self) -> Iterator[SourceRecord | Rejected | None]:
+        """Yield what the source has, in order; return when exhausted or stopping.
+
+        An endless source yields ``None`` while it waits (at least every second or so), so
+        the runner can commit positions that were acknowledged meanwhile.
+        """
 
     def commit(self, position: str) -> None:
         if self.state is not None:
