@@ -8,7 +8,9 @@ import click
 
 from oretrail.cli._broker import broker
 from oretrail.cli._connectors import connectors_group
+from oretrail.cli._demo import demo
 from oretrail.cli._dlq import dlq
+from oretrail.cli._ingest import ingest
 from oretrail.cli._schemas import schemas
 from oretrail.cli._topics import topics
 
@@ -46,6 +48,8 @@ cli.add_command(topics)
 cli.add_command(schemas)
 cli.add_command(connectors_group)
 cli.add_command(dlq)
+cli.add_command(ingest)
+cli.add_command(demo)
 
 
 def main() -> None:
