@@ -19,8 +19,10 @@ from oretrail.epcis._errors import EpcisValidationError
 from oretrail.epcis._hash import event_hash
 from oretrail.epcis._mapping import EVENT_TYPES, to_trace_event
 from oretrail.epcis._reverse import EPCIS_CONTEXT, epcis_document, from_trace_event, merged_context
+from oretrail.epcis._values import BUILTIN_NAMESPACES
 
 __all__ = [
+    "BUILTIN_NAMESPACES",
     "EPCIS_CONTEXT",
     "EVENT_TYPES",
     "DocumentEvent",
