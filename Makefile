@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 UV := $(PYTHON) -m uv
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: setup demo test lint typecheck pytest unit integration conformance clean
+.PHONY: bench setup demo test lint typecheck pytest unit integration conformance clean
 
 # Python environment from the committed lock; rebuilt when the lock changes.
 $(VENV)/.synced: pyproject.toml uv.lock
@@ -41,6 +42,10 @@ unit: $(VENV)/.synced
 
 integration: setup
 	$(BIN)/pytest -m integration $(PYTEST_ARGS)
+
+# The ingest benchmark in one command; it starts (and stops) its own embedded broker.
+bench: setup
+	$(BIN)/python benchmarks/ingest_epcis.py $(BENCH_ARGS)
 
 clean:
 	-$(BIN)/oretrail broker stop

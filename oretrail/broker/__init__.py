@@ -5,7 +5,22 @@ launch ``kafka.Kafka``, wait until metadata answers, record bootstrap and pid) â
 :func:`status` â†’ :func:`stop` (SIGTERM, wait, SIGKILL as a last resort).
 """
 
-from oretrail.broker._embedded import BrokerError, BrokerInfo, start, status, stop
+from oretrail.broker._embedded import (
+    BrokerError,
+    BrokerInfo,
+    kafka_version_from_log,
+    start,
+    status,
+    stop,
+)
 from oretrail.broker._maven import resolve_jars
 
-__all__ = ["BrokerError", "BrokerInfo", "resolve_jars", "start", "status", "stop"]
+__all__ = [
+    "BrokerError",
+    "BrokerInfo",
+    "kafka_version_from_log",
+    "resolve_jars",
+    "start",
+    "status",
+    "stop",
+]
