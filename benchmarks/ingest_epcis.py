@@ -36,6 +36,8 @@ from oretrail.kafka import TopicSpec, ensure_topics, producer_config
 from oretrail.keys import lot_key
 from oretrail.serde import SingleObjectSerde
 
+LGTIN = "urn:epc:class:lgtin:9506000"
+BT = "urn:epcglobal:cbv:bt:9506000000008"
 ORIGIN: dict[str, Any] = {
     "connector": "bench",
     "source": "bench",
@@ -75,14 +77,12 @@ def _event(i: int) -> dict[str, Any]:
         "eventTime": f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:30.000+01:00",
         "eventTimeZoneOffset": "+01:00",
         "action": "OBSERVE",
-        "quantityList": [
-            {"epcClass": f"urn:epc:class:lgtin:9506000.013435.CO-{i - 1}", "quantity": 4.1, "uom": "TNE"}
-        ],
+        "quantityList": [{"epcClass": f"{LGTIN}.013435.CO-{i - 1}", "quantity": 4.1, "uom": "TNE"}],
         "bizStep": "shipping",
         "disposition": "in_transit",
         "readPoint": {"id": "urn:epc:id:sgln:9506000.02234.0"},
-        "bizTransactionList": [{"type": "po", "bizTransaction": f"urn:epcglobal:cbv:bt:9506000000008:{i}"}],
-    }  # fmt: skip
+        "bizTransactionList": [{"type": "po", "bizTransaction": f"{BT}:{i}"}],
+    }
 
 
 def write_document(path: Path, n: int) -> None:
@@ -224,7 +224,7 @@ def main() -> None:
                     }
                     for r in results
                 ],
-            },  # fmt: skip
+            },
             indent=2,
         )
     )
