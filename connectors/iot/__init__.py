@@ -16,6 +16,8 @@ MqttError when the broker refuses us for good.
 from connectors.iot._errors import ReadingError
 from connectors.iot._mapping import DEFAULT_MAPPING, PayloadMapping, readings_from_payload
 from connectors.iot._mqtt import MqttConfig, MqttError, MqttSource
+from connectors.iot._nodes import OpcUaNode
+from connectors.iot._opcua import OpcUaConfig, OpcUaSource
 from connectors.iot._readings import Reading, make_reading, reading_id, to_record
 from connectors.iot._units import normalise_type, normalise_uom
 
@@ -24,6 +26,9 @@ __all__ = [
     "MqttConfig",
     "MqttError",
     "MqttSource",
+    "OpcUaConfig",
+    "OpcUaNode",
+    "OpcUaSource",
     "PayloadMapping",
     "Reading",
     "ReadingError",
