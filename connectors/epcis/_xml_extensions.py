@@ -19,6 +19,7 @@ what JSON-LD has no place for):
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from lxml import etree
@@ -28,12 +29,27 @@ _XSI_TYPE = f"{{{XSI}}}type"
 _XSI_NIL = f"{{{XSI}}}nil"
 
 
+EPCIS_NAMESPACES = frozenset(("urn:epcglobal:epcis:xsd:2", "urn:epcglobal:epcis:xsd:1"))
+
+
+@functools.lru_cache(maxsize=4096)
 def split(tag: str) -> tuple[str | None, str]:
     """(namespace URI or None, local name) of a Clark-notation tag."""
     if tag.startswith("{"):
         uri, _, local = tag[1:].partition("}")
         return uri, local
     return None, tag
+
+
+@functools.lru_cache(maxsize=4096)
+def standard(tag: str) -> tuple[str | None, str]:
+    """Like split, with the EPCIS namespace read as no namespace.
+
+    The XSDs put the standard's elements in no namespace; some writers qualify them with the
+    EPCIS namespace (``<epcis:eventTime>``). Both mean the same element, so both are read.
+    """
+    uri, local = split(tag)
+    return (None if uri in EPCIS_NAMESPACES else uri), local
 
 
 class Prefixes:
@@ -86,20 +102,25 @@ def add(target: dict[str, Any], key: str, item: Any) -> None:
         target[key] = [target[key], item]
 
 
+def attributes(element: etree._Element) -> list[tuple[str, str]]:
+    """The element's attributes as (Clark name, value); lxml gives str for both."""
+    return [(str(name), str(text)) for name, text in element.attrib.items()]
+
+
 def value(element: etree._Element, prefixes: Prefixes) -> Any:
     """The JSON value of one extension element (see the module docstring)."""
-    attributes = {
+    attrs = {
         "@" + prefixes.attribute_key(name, element): text
-        for name, text in element.attrib.items()
+        for name, text in attributes(element)
         if name not in (_XSI_TYPE, _XSI_NIL)
     }
     children = [child for child in element if isinstance(child.tag, str)]
     text = "".join(_texts(element)).strip()
-    if not children and not attributes:
+    if not children and not attrs:
         if not text and element.get(_XSI_NIL) in ("true", "1"):
             return None
         return text
-    result: dict[str, Any] = dict(attributes)
+    result: dict[str, Any] = dict(attrs)
     for child in children:
         add(result, prefixes.key(child), value(child, prefixes))
     if text:

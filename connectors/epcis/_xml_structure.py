@@ -16,11 +16,12 @@ accepted anywhere in the event or its wrappers; and every wrapper is flattened a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from connectors.epcis._xml_extensions import split
+from connectors.epcis._xml_extensions import standard
 from connectors.epcis._xml_values import EventProblem
 
 WRAPPERS = ("extension", "baseExtension")
@@ -118,6 +119,7 @@ REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
 EVENT_TYPES = tuple(SEQUENCES_20)
 
 
+@functools.cache
 def fields_of(event_type: str) -> tuple[str, ...]:
     """The 2.0 JSON fields of an event type, in the binding's order (no wrappers)."""
     return tuple(n for n in SEQUENCES_20[event_type] if n not in WRAPPERS)
@@ -160,7 +162,7 @@ class _Level:
         for child in parent:
             if not isinstance(child.tag, str):
                 continue
-            uri, name = split(child.tag)
+            uri, name = standard(child.tag)
             if uri is not None:
                 self.found.extensions.append(child)
                 other = other or child.prefix or uri
@@ -195,6 +197,11 @@ class _Level:
     def _unknown(self, name: str) -> str:
         if self.path == self.event_type:
             return f"element <{name}> is not part of {article(self.event_type)}"
+        if name in fields_of(self.event_type):
+            return (
+                f"element <{name}> is not allowed in {self.path}: EPCIS 2.0 puts it directly "
+                "in the event (the extension wrappers around it are EPCIS 1.2's)"
+            )
         return (
             f"element <{name}> is not allowed in {self.path} "
             "(only the standard's fields or namespaced extension elements)"
