@@ -272,7 +272,7 @@ def _from_epc_urn(uri: str, kind: str, scheme: str, body: str) -> str:
     if spec is None:
         return uri  # an EPC scheme that is no GS1 key (gid, usdod, adi, bic, imovn ...)
     count, build, has_pattern = spec
-    raw = body.split(".")
+    raw = body.split(".", count - 1)  # the last part (a serial) may itself contain dots
     where = f"EPC URN {uri!r}"
     if len(raw) != count:
         raise IdentifierError(f"{where} must have {count} '.'-separated parts, has {len(raw)}")
