@@ -112,10 +112,16 @@ _UNIT_ALIASES = {
 
 
 def _unambiguous_lower() -> dict[str, str]:
+    """Case-folded spellings that name one unit only. A leading m/M is milli or mega (mWh,
+    MWh; mW, MW), so those are matched exactly or not at all."""
     seen: dict[str, set[str]] = {}
     for spelling, code in [*_UNIT_ALIASES.items(), *((c, c) for c in UNIT_TYPES)]:
         seen.setdefault(spelling.lower(), set()).add(code)
-    return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
+    return {
+        k: next(iter(v))
+        for k, v in seen.items()
+        if len(v) == 1 and not (k.startswith("m") and len(k) > 1)
+    }
 
 
 _UNIT_BY_LOWER = _unambiguous_lower()
