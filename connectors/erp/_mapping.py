@@ -13,6 +13,7 @@ the same CBV 2.0 event hash).
 from __future__ import annotations
 
 import fnmatch
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -211,6 +212,8 @@ class EventBuilder:
             quantity = convert(amount, code, self._targets)
         except UnitError as exc:
             raise RowError(f"{label(spec.unit)}: {exc}") from None
+        if not math.isfinite(float(quantity.amount)):
+            raise RowError(f"{label(spec.quantity)}: {amount} {code} is out of range")
         return {
             "epcClass": epc_class,
             "quantity": _json_number(quantity.amount),

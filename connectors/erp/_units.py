@@ -100,6 +100,8 @@ def parse_number(value: Any, decimal: str = ".", thousands: str | None = None) -
     """A decimal number from an export cell (``"1.234,5"``, ``"12,5-"``) or a JSON number."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
     if isinstance(value, Decimal | int):
         return Decimal(value)
     if isinstance(value, float):

@@ -7,6 +7,7 @@ JSON exports, Python values (Decimal, datetime ...) for PostgreSQL. Every failur
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -108,6 +109,8 @@ def number(value: Value, row: Row, numbers: NumberFormat) -> Decimal | None:
         raise RowError(f"{label(value)}: {exc}") from None
     if value.factor is not None:
         amount *= Decimal(repr(value.factor))
+    if not math.isfinite(float(amount)):
+        raise RowError(f"{label(value)}: {amount} is out of range")
     return amount
 
 
