@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from connectors.iot import (
+    MqttConfig,
+    OpcUaConfig,
     PayloadMapping,
     Reading,
     ReadingError,
@@ -309,3 +313,24 @@ def test_random_json_payloads_only_ever_give_readings_or_rejections(doc: Any) ->
 @given(st.binary(max_size=200))
 def test_random_bytes_only_ever_give_rejections_or_readings(raw: bytes) -> None:
     _check(list(readings_from_payload(raw, "plant/x")))
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "iot"
+
+
+def test_the_documented_example_configs_load_and_map_the_sample_message() -> None:
+    mqtt = MqttConfig(**yaml.safe_load((EXAMPLES / "mqtt.yaml").read_text()))
+    opcua = OpcUaConfig(**yaml.safe_load((EXAMPLES / "opcua.yaml").read_text()))
+    assert [n.uom for n in opcua.nodes] == ["CEL", "KGM", "KWH"]
+    payload = b'{"v": 1452.5, "ts": 1772438400000, "unit": "degC"}'
+    topic = "plant/kokkola/furnace-3/tc-1/temperature"
+    reading = _one(payload, topic, mappings=mqtt.mappings, assets=mqtt.assets)
+    assert reading == Reading(
+        device_id="urn:oretrail:device:kokkola:tc-1",
+        asset_id="urn:oretrail:asset:kokkola:furnace-3",
+        type="gs1:Temperature",
+        time=T0,
+        value=1452.5,
+        string_value=None,
+        uom="CEL",
+    )
