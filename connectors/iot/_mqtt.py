@@ -122,6 +122,9 @@ class MqttSource(Source):
                    if r.is_failure]  # fmt: skip
         if refused:
             self._fatal = "subscription refused: " + "; ".join(refused)
+        for topic, reason in zip(self.config.topics, reasons, strict=False):
+            if reason.value == 0:
+                log.warning("broker granted QoS 0 on %s: its messages are not redelivered", topic)
 
     def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
         with self._lock:

@@ -119,8 +119,9 @@ def _wait_subscribed(publisher: Publisher, collector: Collector, device: str) ->
     pytest.fail("the connector never received a probe reading")
 
 
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 def test_readings_keyed_by_device_and_bad_payloads_dead_lettered(
-    mosquitto: Mosquitto, bootstrap: str, topics: tuple[str, str], tmp_path: Path
+    mosquitto: Mosquitto, bootstrap: str, topics: tuple[str, str], tmp_path: Path, protocol: Any
 ) -> None:
     readings_topic, dlq = topics
     mapping = PayloadMapping(
@@ -133,7 +134,7 @@ def test_readings_keyed_by_device_and_bad_payloads_dead_lettered(
         uom="/unit",
     )
     config = MqttConfig(port=mosquitto.port, client_id="oretrail-test-1", topics=["plant/#"],
-                        kafka_topic=readings_topic, mappings=[mapping],
+                        kafka_topic=readings_topic, mappings=[mapping], protocol=protocol,
                         assets={"urn:dev:scale-1": "urn:oretrail:asset:weighbridge-1"})  # fmt: skip
     readings, dead = Collector(bootstrap, readings_topic), Collector(bootstrap, dlq)
     publisher = Publisher(mosquitto.port)
