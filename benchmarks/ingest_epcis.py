@@ -67,7 +67,7 @@ def _event(i: int) -> dict[str, Any]:
                     "uom": "TNE",
                 }
             ],
-            "bizStep": "transforming",
+            "bizStep": "commissioning",
             "readPoint": {"id": "urn:epc:id:sgln:9506000.01234.0"},
             "ilmd": {"ot:elementMass": {"Co": 3.9, "Ni": 0.05}, "cbvmda:lotNumber": f"CO-{i}"},
             "ot:chainOfCustody": "controlled_blending",

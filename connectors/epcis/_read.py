@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, BinaryIO
 
 from connectors.epcis._json import iter_json_events
 from connectors.epcis._xml import iter_xml_events
@@ -26,7 +26,7 @@ def sniff(stream: IO[bytes]) -> str:
 
 
 def read_document(
-    stream: IO[bytes], *, max_event_bytes: int = 1 << 20
+    stream: BinaryIO, *, max_event_bytes: int = 1 << 20
 ) -> Iterator[DocumentEvent | InvalidEvent]:
     """Events of an EPCIS 2.0 JSON-LD, 2.0 XML or 1.2 XML document, in document order."""
     if sniff(stream) == "json":

@@ -37,7 +37,9 @@ class EpcisFileConfig(BaseSettings):
 
     paths: tuple[Path, ...] = Field(description="EPCIS documents, or folders searched for them")
     topic: str = "oretrail.events"
-    max_event_bytes: int = Field(1 << 20, gt=0, description="larger XML events are rejected")
+    max_event_bytes: int = Field(
+        default=1 << 20, gt=0, description="larger XML events are rejected"
+    )
 
 
 def expand(paths: tuple[Path, ...]) -> list[Path]:

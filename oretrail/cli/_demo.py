@@ -51,9 +51,10 @@ def _read_back(bootstrap: str, topic: str, since: dict[int, int]) -> list[Any]:
                 break
             if msg.error() is not None:
                 continue
-            out.append(received(msg))
-            if msg.offset() is not None and msg.offset() + 1 >= todo.get(msg.partition() or 0, 0):
-                todo.pop(msg.partition() or 0, None)
+            rec = received(msg)
+            out.append(rec)
+            if rec.offset + 1 >= todo.get(rec.partition, 0):
+                todo.pop(rec.partition, None)
         return out
     finally:
         consumer.close()

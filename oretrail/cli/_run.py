@@ -25,7 +25,7 @@ from oretrail.serde import serde_for
 
 @contextmanager
 def _stop_on_signals(source: Source) -> Iterator[None]:
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
 
     def handler(signum: int, frame: Any) -> None:
         source.stop()

@@ -166,6 +166,25 @@ def gs1_term(value: Any, names: Names, base: str = GS1_VOC) -> str:
     return literal(raw, names)
 
 
+def plain(value: Any, _: Names) -> str:
+    """A code written as it is (action, uom, eventTimeZoneOffset, hexBinaryValue)."""
+    return text(value)
+
+
+def time(value: Any, _: Names) -> str:
+    return timestamp(text(value))
+
+
+def quantity(value: Any, _: Names) -> str:
+    raw = text(value)
+    return number(raw) or raw
+
+
+def component(value: Any, names: Names) -> str:
+    """A sensorReport component: a bare word is a CBV ``Comp-`` term."""
+    return gs1_term(value, names, COMPONENT_BASE)
+
+
 def _web_vocabulary(raw: str) -> str:
     """A CBV 1.x URN (``urn:epcglobal:cbv:bizstep:x``) as its CBV 2.0 web URI."""
     if raw.startswith("urn:epcglobal:cbv:"):

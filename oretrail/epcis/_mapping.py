@@ -124,7 +124,7 @@ def to_trace_event(doc_event: DocumentEvent, *, origin: Mapping[str, Any]) -> di
         "context": _json(doc_event.context),
         "origin": dict(origin),
     }
-    _require_what(kind, record)
+    _require_what(kind, event, record)
     namespaces = {**BUILTIN_NAMESPACES, **doc_event.namespaces}
     declared = event.get("eventID")
     record["eventID"] = (
@@ -311,9 +311,15 @@ def _ilmd(event: Mapping[str, Any]) -> str | None:
     return _json(ilmd)
 
 
-def _require_what(kind: str, record: Mapping[str, Any]) -> None:
-    if kind == "ObjectEvent" and not (record["epcList"] or record["quantityList"]):
-        raise EpcisValidationError("ObjectEvent names no object: epcList and quantityList empty")
+def _require_what(kind: str, event: Mapping[str, Any], record: Mapping[str, Any]) -> None:
+    # The JSON schema asks for either list to be present (possibly empty). GS1's own sensor
+    # examples (SensorDataExample1b) omit both for readings observed at a readPoint, so a
+    # sensor report stands in for the objects; an event naming nothing at all is refused.
+    names_objects = "epcList" in event or "quantityList" in event
+    if kind == "ObjectEvent" and not names_objects and not record["sensorElementList"]:
+        raise EpcisValidationError(
+            "ObjectEvent names no object: it has no epcList, quantityList or sensorElementList"
+        )
     if kind == "TransformationEvent" and not (
         record["inputEPCList"]
         or record["inputQuantityList"]

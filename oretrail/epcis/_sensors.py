@@ -22,7 +22,7 @@ _TIMES = ("time", "startTime", "endTime")
 _METADATA_STR = ("deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules")
 _REPORT_STR = (
     "type", "exception", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod",
-    "microorganism", "chemicalSubstance", "component", "stringValue", "hexBinaryValue",
+    "bizRules", "microorganism", "chemicalSubstance", "component", "stringValue", "hexBinaryValue",
     "uriValue", "coordinateReferenceSystem",
 )  # fmt: skip
 _REPORT_NUM = ("value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue")

@@ -75,6 +75,19 @@ INVALID_REASONS = {
 }
 
 
+# Documents of the OpenEPCIS "valid" corpus that oretrail refuses on purpose, and why.
+DELIBERATE_REJECTIONS = {
+    # urn/DL check digits are verified (the issue demands it); this GRAI's is wrong
+    "Combination_of_different_event.json": "AI \\(8003\\) .* has check digit 1, expected 6",
+    # a CURIE in the cbv: namespace naming a term CBV 2.0 does not define; the JSON schema's
+    # pattern lets it through, but it expands to https://ref.gs1.org/cbv/my_own_party, a
+    # GS1 vocabulary IRI that does not exist, so it is a typo, not a user vocabulary
+    # the same, an (8003) GRAI whose check digit is 0 where 1 is right
+    "SensorData_with_combined_events.json": "AI \\(8003\\) .* has check digit 0, expected 1",
+    "CurieString_document.json": "'cbv:my_own_party' is not a CBV SDT value",
+}
+
+
 def test_the_example_sets_are_complete(standards: Path) -> None:
     assert len(GS1_DOCS) == 46, "the GS1 JSON-LD examples hold 46 EPCISDocuments"
     assert len(INVALID_DOCS) == len(INVALID_REASONS)
@@ -95,9 +108,15 @@ def test_every_example_ingests_with_the_right_event_count(standards: Path, path:
     events = _events(path)
     assert len(events) == len(expected)
     serde = SingleObjectSerde()
+    refused = DELIBERATE_REJECTIONS.get(path.name)
     for event in events:
         assert isinstance(event, DocumentEvent)
-        record = _map(event)
+        try:
+            record = _map(event)
+        except EpcisValidationError as exc:
+            if refused is None or not re.search(refused, str(exc)):
+                raise
+            continue
         decoded = serde.decode("trace_event", serde.encode("trace_event", record, "t"), "t")
         out = from_trace_event(decoded)
         namespaces = {**BUILTIN_NAMESPACES, **event.namespaces}
