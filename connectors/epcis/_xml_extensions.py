@@ -64,14 +64,17 @@ class Prefixes:
         self.used: dict[str, str] = {}
         self._by_uri: dict[str, str] = {}
 
-    def prefix(self, uri: str, declared: str | None) -> str:
+    def prefix(self, uri: str, element: etree._Element, declared: str | None) -> str:
         known = self._by_uri.get(uri)
         if known is not None:
             return known
         chosen = declared
         if chosen is None or chosen in self.used:
+            # An invented prefix also avoids the prefixes declared around the element, so
+            # the document's own ones stay free for the elements that use them.
+            in_scope = element.nsmap
             n = 1
-            while f"ns{n}" in self.used:
+            while f"ns{n}" in self.used or f"ns{n}" in in_scope:
                 n += 1
             chosen = f"ns{n}"
         self.used[chosen] = uri
@@ -82,14 +85,14 @@ class Prefixes:
         uri, local = split(element.tag)
         if uri is None:
             return local
-        return f"{self.prefix(uri, element.prefix)}:{local}"
+        return f"{self.prefix(uri, element, element.prefix)}:{local}"
 
     def attribute_key(self, name: str, element: etree._Element) -> str:
         uri, local = split(name)
         if uri is None:
             return local
         declared = next((p for p, u in element.nsmap.items() if u == uri and p), None)
-        return f"{self.prefix(uri, declared)}:{local}"
+        return f"{self.prefix(uri, element, declared)}:{local}"
 
 
 def add(target: dict[str, Any], key: str, item: Any) -> None:
