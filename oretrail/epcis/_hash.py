@@ -20,97 +20,56 @@ declared again; an extension stays where it is written whatever its namespace lo
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from oretrail.cbv import Vocabulary
 from oretrail.epcis._hash_values import (
-    COMPONENT_BASE,
     Names,
+    component,
     gs1_term,
     identifier,
     literal,
-    number,
+    plain,
+    quantity,
     text,
-    timestamp,
+    time,
     vocabulary,
 )
 
 __all__ = ["event_hash", "prehash_string"]
 
-_Value = Callable[[Any, Names], str]
+_Value = Callable[[Any, Names], str]  # one JSON value -> its text in the pre-hash string
+_Fields = Mapping[str, _Value]  # the members of an object, in their pre-hash order
+_Writer = Callable[[str, Any, Names], str]  # (field name, value) -> its whole substring
 
 
-def _plain(value: Any, _: Names) -> str:
-    return text(value)
-
-
-def _time(value: Any, _: Names) -> str:
-    return timestamp(text(value))
-
-
-def _quantity(value: Any, names: Names) -> str:
-    raw = text(value)
-    return number(raw) or raw
-
-
-def _cbv(vocab: Any) -> _Value:
+def _cbv(vocab: Vocabulary) -> _Value:
     return lambda value, names: vocabulary(value, vocab, names)
 
 
-def _component(value: Any, names: Names) -> str:
-    return gs1_term(value, names, COMPONENT_BASE)
-
-
-# field -> how its value is written; a nested spec is a container with that child order
-_Spec = Mapping[str, "_Value | _Spec"]
-
-_QUANTITY: _Spec = {"epcClass": identifier, "quantity": _quantity, "uom": _plain}
-_SENSOR_METADATA: _Spec = {
-    "time": _time, "startTime": _time, "endTime": _time, "deviceID": identifier,
+_QUANTITY: _Fields = {"epcClass": identifier, "quantity": quantity, "uom": plain}
+_SENSOR_METADATA: _Fields = {
+    "time": time, "startTime": time, "endTime": time, "deviceID": identifier,
     "deviceMetadata": literal, "rawData": literal, "dataProcessingMethod": literal,
     "bizRules": literal,
 }  # fmt: skip
-_SENSOR_REPORT: _Spec = {
+_SENSOR_REPORT: _Fields = {
     "type": gs1_term, "exception": gs1_term, "deviceID": identifier, "deviceMetadata": literal,
-    "rawData": literal, "dataProcessingMethod": literal, "time": _time, "microorganism": literal,
-    "chemicalSubstance": literal, "value": _quantity, "component": _component,
-    "stringValue": literal, "booleanValue": literal, "hexBinaryValue": _plain,
-    "uriValue": literal, "minValue": _quantity, "maxValue": _quantity, "meanValue": _quantity,
-    "sDev": _quantity, "percRank": _quantity, "percValue": _quantity, "uom": _plain,
+    "rawData": literal, "dataProcessingMethod": literal, "time": time, "microorganism": literal,
+    "chemicalSubstance": literal, "value": quantity, "component": component,
+    "stringValue": literal, "booleanValue": literal, "hexBinaryValue": plain,
+    "uriValue": literal, "minValue": quantity, "maxValue": quantity, "meanValue": quantity,
+    "sDev": quantity, "percRank": quantity, "percValue": quantity, "uom": plain,
     "coordinateReferenceSystem": literal,
 }  # fmt: skip
-_LOCATION: _Spec = {"id": identifier}
-_EPCS = ("epcList", "inputEPCList", "childEPCs", "outputEPCList")
-_QUANTITIES = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
-
-# the ordered part of the pre-hash string, in the reference implementation's order
-_ORDER: _Spec = {
-    "eventTime": _time,
-    "eventTimeZoneOffset": _plain,
-    "certificationInfo": literal,
-    "parentID": identifier,
-    "epcList": identifier,
-    "inputEPCList": identifier,
-    "childEPCs": identifier,
-    "quantityList": _QUANTITY,
-    "childQuantityList": _QUANTITY,
-    "inputQuantityList": _QUANTITY,
-    "outputEPCList": identifier,
-    "outputQuantityList": _QUANTITY,
-    "action": _plain,
-    "transformationID": literal,
-    "bizStep": _cbv("BizStep"),
-    "disposition": _cbv("Disp"),
-    "persistentDisposition": {"set": _cbv("Disp"), "unset": _cbv("Disp")},
-    "readPoint": _LOCATION,
-    "bizLocation": _LOCATION,
-    "sensorElementList": {"sensorMetadata": _SENSOR_METADATA, "sensorReport": _SENSOR_REPORT},
-}
-# (list name, member name, vocabulary of the member's "type")
-_TYPED_LISTS = {
-    "bizTransactionList": ("bizTransaction", "BTT"),
-    "sourceList": ("source", "SDT"),
-    "destinationList": ("destination", "SDT"),
+_LOCATION: _Fields = {"id": identifier}
+_PERSISTENT: _Fields = {"set": _cbv("Disp"), "unset": _cbv("Disp")}
+# (list name) -> (member holding the value, vocabulary of its "type", how the value is written)
+_TYPED_LISTS: Mapping[str, tuple[str, Vocabulary, _Value]] = {
+    "bizTransactionList": ("bizTransaction", "BTT", literal),
+    "sourceList": ("source", "SDT", identifier),
+    "destinationList": ("destination", "SDT", identifier),
 }
 _LEFT_OUT = {"type", "eventID", "recordTime", "errorDeclaration", "@context"}
 _COMMENTS = {"comment", "{http://www.w3.org/2000/01/rdf-schema#}comment"}
@@ -144,95 +103,91 @@ def prehash_string(
     names = Names(namespaces)
     left_out = _LEFT_OUT | {names.key(name) for name in exclude}
     ordered = [f"eventType={text(event.get('type'))}"]
-    tail: list[str] = []
+    ordered += [
+        write(field, event[field], names) for field, write in _ORDER.items() if field in event
+    ]
+    tail = [_typed_list(field, event[field], names) for field in _TYPED_LISTS if field in event]
     for key, value in event.items():
-        if key in _ORDER or key in _TYPED_LISTS:
-            continue
-        name = names.key(key)
-        if key not in left_out and name not in left_out and name not in _COMMENTS:
-            tail.extend(_generic(name, value, names))
-    for field, spec in _ORDER.items():
-        if field not in event:
-            continue
-        if field == "sensorElementList":
-            ordered.append(_sensor_elements(event[field], names))
-        elif isinstance(spec, Mapping):
-            ordered.append(_ordered_list(field, _as_list(event[field]), spec, names))
-        else:
-            ordered.append(_scalars(field, event[field], spec, names))
-    tail.extend(_typed_list(event, field, names) for field in _TYPED_LISTS if field in event)
-    return "".join(ordered) + "".join(sorted(s for s in tail if s))
+        if key not in _ORDER and key not in _TYPED_LISTS and not {key, names.key(key)} & left_out:
+            tail += _member(key, value, names)
+    return "".join(ordered) + "".join(sorted(tail))
 
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _scalars(name: str, value: Any, convert: _Value, names: Names) -> str:
-    """``name=v`` per value; an EPC list writes its name once, then ``epc=`` per item."""
-    if name in _EPCS:
-        items = sorted(f"epc={v}" for v in (convert(x, names) for x in _as_list(value)) if v)
-        return name + "".join(items) if items else ""
-    return "".join(sorted(f"{name}={v}" for v in (convert(x, names) for x in _as_list(value)) if v))
+def _scalars(field: str, value: Any, convert: _Value, names: Names) -> str:
+    """``field=v`` for the value, or for each value of a list, sorted; empty values vanish."""
+    written = (convert(item, names) for item in _as_list(value))
+    return "".join(sorted(f"{field}={v}" for v in written if v))
 
 
-def _ordered_list(field: str, items: list[Any], spec: _Spec, names: Names) -> str:
-    """quantity lists, persistentDisposition, readPoint / bizLocation."""
-    member = "quantityElement" if field in _QUANTITIES else ""
-    written = sorted(member + body for body in (_object(obj, spec, names) for obj in items) if body)
-    return field + "".join(written) if written else ""
+def _scalar(convert: _Value) -> _Writer:
+    return lambda field, value, names: _scalars(field, value, convert, names)
 
 
-def _object(obj: Any, spec: _Spec, names: Names) -> str:
-    """The fields of ``spec`` in order, then any other member sorted (extensions)."""
+def _epcs(field: str, value: Any, names: Names) -> str:
+    """An EPC list writes its name once, then ``epc=`` per item."""
+    items = _scalars("epc", value, identifier, names)
+    return field + items if items else ""
+
+
+def _objects(fields: _Fields, member: str = "") -> _Writer:
+    """A list of objects (or one object): the field name, then each object sorted."""
+
+    def write(field: str, value: Any, names: Names) -> str:
+        written = (_object(item, fields, names) for item in _as_list(value))
+        items = sorted(member + body for body in written if body)
+        return field + "".join(items) if items else ""
+
+    return write
+
+
+def _object(obj: Any, fields: _Fields, names: Names) -> str:
+    """The members of ``fields`` in order, then any other member sorted (extensions)."""
     if not isinstance(obj, Mapping):
         return ""
-    parts: list[str] = []
-    for field, convert in spec.items():
-        if field in obj:
-            assert not isinstance(convert, Mapping)
-            parts.append(_scalars(field, obj[field], convert, names))
-    extra = [s for key, value in obj.items() if key not in spec for s in _member(key, value, names)]
-    return "".join(parts) + "".join(sorted(extra))
+    known = "".join(
+        _scalars(f, obj[f], convert, names) for f, convert in fields.items() if f in obj
+    )
+    other = sorted(
+        s for key, value in obj.items() if key not in fields for s in _member(key, value, names)
+    )
+    return known + "".join(other)
 
 
-def _sensor_elements(value: Any, names: Names) -> str:
+_SENSOR_REPORTS = _objects(_SENSOR_REPORT, "sensorReport")
+
+
+def _sensor_elements(field: str, value: Any, names: Names) -> str:
+    """sensorMetadata, then the sensorReports sorted, then the element's extensions."""
     elements = []
     for element in _as_list(value):
         if not isinstance(element, Mapping):
             continue
         metadata = _object(element.get("sensorMetadata"), _SENSOR_METADATA, names)
-        reports = sorted(
-            "sensorReport" + body
-            for body in (
-                _object(r, _SENSOR_REPORT, names) for r in _as_list(element.get("sensorReport", []))
-            )
-            if body
-        )
-        known = ("sensorMetadata", "sensorReport")
+        reports = _SENSOR_REPORTS("", element.get("sensorReport", []), names)
         extra = sorted(
-            s for k, v in element.items() if k not in known for s in _member(k, v, names)
+            s
+            for key, child in element.items()
+            if key not in ("sensorMetadata", "sensorReport")
+            for s in _member(key, child, names)
         )
-        body = ("sensorMetadata" + metadata if metadata else "") + "".join(reports) + "".join(extra)
+        body = ("sensorMetadata" + metadata if metadata else "") + reports + "".join(extra)
         if body:
             elements.append("sensorElement" + body)
-    return "sensorElementList" + "".join(sorted(elements)) if elements else ""
+    return field + "".join(sorted(elements)) if elements else ""
 
 
-def _typed_list(event: Mapping[str, Any], field: str, names: Names) -> str:
+def _typed_list(field: str, value: Any, names: Names) -> str:
     """bizTransactionList / sourceList / destinationList: ``type=`` then the value."""
-    member, vocab = _TYPED_LISTS[field]
-    spec: _Spec = {
-        "type": _cbv(vocab),
-        member: identifier if member != "bizTransaction" else literal,
-    }
-    entries = sorted(
-        body for body in (_object(e, spec, names) for e in _as_list(event[field])) if body
-    )
-    return field + "".join(entries) if entries else ""
+    member, vocab, convert = _TYPED_LISTS[field]
+    return _objects({"type": _cbv(vocab), member: convert})(field, value, names)
 
 
-def _member(key: str, value: Any, names: Names) -> Iterable[str]:
+def _member(key: str, value: Any, names: Names) -> list[str]:
+    """A member no standard field defines: ILMD content, user extensions."""
     name = names.key(key)
     if key.startswith("@xmlns") or name in _COMMENTS:
         return []
@@ -240,8 +195,8 @@ def _member(key: str, value: Any, names: Names) -> Iterable[str]:
 
 
 def _generic(name: str, value: Any, names: Names) -> list[str]:
-    """ILMD and user extensions: a list gives one sibling per item; an object its name and
-    its members sorted; ``#text`` is the element text of an XML-born extension."""
+    """A list gives one sibling per item; an object its name, then its members sorted
+    (``#text`` is the element text of an XML-born extension); a scalar ``name=value``."""
     if isinstance(value, list):
         return [s for item in value for s in _generic(name, item, names)]
     if isinstance(value, Mapping):
@@ -252,3 +207,28 @@ def _generic(name: str, value: Any, names: Names) -> list[str]:
         return [name + (f"={own}" if own else "") + "".join(children)]
     written = literal(value, names)
     return [f"{name}={written}" if written else name]
+
+
+# the ordered part of the pre-hash string, in the reference implementation's order
+_ORDER: Mapping[str, _Writer] = {
+    "eventTime": _scalar(time),
+    "eventTimeZoneOffset": _scalar(plain),
+    "certificationInfo": _scalar(literal),
+    "parentID": _scalar(identifier),
+    "epcList": _epcs,
+    "inputEPCList": _epcs,
+    "childEPCs": _epcs,
+    "quantityList": _objects(_QUANTITY, "quantityElement"),
+    "childQuantityList": _objects(_QUANTITY, "quantityElement"),
+    "inputQuantityList": _objects(_QUANTITY, "quantityElement"),
+    "outputEPCList": _epcs,
+    "outputQuantityList": _objects(_QUANTITY, "quantityElement"),
+    "action": _scalar(plain),
+    "transformationID": _scalar(literal),
+    "bizStep": _scalar(_cbv("BizStep")),
+    "disposition": _scalar(_cbv("Disp")),
+    "persistentDisposition": _objects(_PERSISTENT),
+    "readPoint": _objects(_LOCATION),
+    "bizLocation": _objects(_LOCATION),
+    "sensorElementList": _sensor_elements,
+}

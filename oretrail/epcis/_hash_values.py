@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from oretrail import cbv
@@ -41,6 +41,7 @@ _DATE_TIME = re.compile(
     re.ASCII,
 )
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
+_MAX_EXPONENT = 100
 _PREFIXED = re.compile(r"^([A-Za-z_][\w.\-]*):(.*)$", re.ASCII | re.DOTALL)
 
 
@@ -93,13 +94,13 @@ def number(raw: str) -> str | None:
     """``26.0`` → ``26``, ``0.3400`` → ``0.34``, ``+5`` → ``5``; None if not a decimal number."""
     if not _NUMBER.match(raw):
         return None
-    try:
-        value = Decimal(raw).normalize()
-    except InvalidOperation:
-        return None
+    value = Decimal(raw)
     if value.is_zero():
         return "0"
-    return format(value, "f")
+    if abs(value.adjusted()) > _MAX_EXPONENT:
+        return raw  # written out in full it would be absurdly long (1e999999999)
+    written = format(value, "f")  # every digit: Decimal.normalize() would round to 28
+    return written.rstrip("0").rstrip(".") if "." in written else written
 
 
 def timestamp(raw: str) -> str:
@@ -118,10 +119,10 @@ def timestamp(raw: str) -> str:
             delta = timedelta(hours=int(off_h), minutes=int(off_m))
             tz = timezone(-delta if sign == "-" else delta)
         parsed = datetime.fromisoformat(f"{day}T{hour}:{minute}:{second}").replace(tzinfo=tz)
-    except ValueError:
-        return raw  # 25:00, month 13, offset beyond ±24h...
-    utc = (parsed + timedelta(milliseconds=millis)).astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+        utc = (parsed + timedelta(milliseconds=millis)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return raw  # hour 25, month 13, an offset beyond ±24h, past the year 9999 ...
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def literal(value: Any, names: Names) -> str:

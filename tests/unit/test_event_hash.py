@@ -128,6 +128,8 @@ def test_a_change_of_meaning_changes_the_hash(event: dict[str, Any]) -> None:
         ("2023-01-11T12:00:00+01:00", "2023-01-11T11:00:00.000Z"),
         ("2023-01-11t12:00:00.5z", "2023-01-11T12:00:00.500Z"),
         ("2023-01-11T12:00:00", "2023-01-11T12:00:00.000Z"),  # no offset: taken as UTC
+        ("0999-01-01T00:30:00+01:00", "0998-12-31T23:30:00.000Z"),
+        ("9999-12-31T23:59:59.9999Z", "9999-12-31T23:59:59.9999Z"),  # no year 10000: kept
         ("yesterday", "yesterday"),
         ("2023-13-11T12:00:00Z", "2023-13-11T12:00:00Z"),
     ],
@@ -138,7 +140,16 @@ def test_times_become_utc_milliseconds(written: str, canonical: str) -> None:
 
 @pytest.mark.parametrize(
     ("quantity", "written"),
-    [(26.0, "26"), (26, "26"), ("0.3400", "0.34"), (1e-7, "0.0000001"), ("+5", "5"), (-0.0, "0")],
+    [
+        (26.0, "26"),
+        (26, "26"),
+        ("0.3400", "0.34"),
+        (1e-7, "0.0000001"),
+        ("+5", "5"),
+        (-0.0, "0"),
+        ("1E+3", "1000"),
+        ("1e999999999", "1e999999999"),
+    ],
 )
 def test_numbers_lose_trailing_zeros(quantity: Any, written: str) -> None:
     element = {"epcClass": "urn:epc:class:lgtin:4012345.011111.4444", "quantity": quantity}
@@ -254,3 +265,37 @@ def test_order_and_identifier_syntax_never_change_the_hash(
         {"sensorReport": [dict(reversed(r.items())) for r in data.draw(st.permutations(reports))]}
     ]
     assert event_hash(shuffled, NS) == event_hash(event, NS)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+any_field = st.sampled_from(
+    [
+        *BASE,
+        "quantityList",
+        "sensorElementList",
+        "sourceList",
+        "bizTransactionList",
+        "ilmd",
+        "persistentDisposition",
+        "parentID",
+        "example:x",
+        "@context",
+        "#text",
+        "@xmlns:a",
+    ]
+)
+
+
+@given(event=st.dictionaries(any_field, json_values))
+def test_any_json_hashes_or_reports_an_identifier_error(event: dict[str, Any]) -> None:
+    try:
+        first = event_hash(event, NS)
+    except IdentifierError:
+        return
+    assert event_hash(copy.deepcopy(event), NS) == first
