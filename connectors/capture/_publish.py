@@ -140,6 +140,7 @@ class Publisher:
 
     def close(self) -> None:
         self._single.flush(self.cfg.ack_timeout_s)
+        self._single.close()
 
     # -- conversion -----------------------------------------------------------------------
 
@@ -275,6 +276,9 @@ class Publisher:
         except BaseException:
             self._abort(producer, claimed)
             raise
+        finally:
+            if producer is not None:
+                producer.close()
         self.store.confirm(claimed)
         outcome.published += len(claimed)
         return outcome
@@ -323,6 +327,7 @@ class Publisher:
                     next_confirm = time.monotonic() + _CONFIRM_EVERY_S
         finally:
             producer.flush(self.cfg.ack_timeout_s)
+            producer.close()
             self._confirm(deliveries, claimed, outcome)
             self.store.release(claimed)  # never acknowledged: not captured
         for index, event_id, message in deliveries.failed:

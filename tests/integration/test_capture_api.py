@@ -1,0 +1,466 @@
+"""The EPCIS capture interface on the real broker: jobs (rollback / proceed), single events,
+duplicates, limits, media types, persistence across restarts, and the CLI command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from connectors.capture import JobStore
+from connectors.sdk import HEADER_PREFIX
+from tests.capture_client import (
+    SERDE,
+    Topics,
+    capture,
+    capture_api,
+    consume,
+    finished_job,
+    make_topics,
+    record_count,
+    trace_events,
+)
+
+CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"ex": "https://ex.org/"}]
+
+
+def event(serial: int, *, event_id: bool = True, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-03-01T10:00:00.000+01:00",
+        "eventTimeZoneOffset": "+01:00",
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "epcList": [f"urn:epc:id:sgtin:0614141.107346.{serial}"],
+        "readPoint": {"id": "urn:epc:id:sgln:0614141.07346.1234"},
+        "ex:shift": "night",
+    }
+    if event_id:
+        body["eventID"] = f"urn:uuid:{uuid.uuid4()}"
+    body.update(changes)
+    return body
+
+
+def document(*events: dict[str, Any]) -> bytes:
+    return json.dumps(
+        {
+            "@context": CONTEXT,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2026-03-01T10:00:00Z",
+            "epcisBody": {"eventList": list(events)},
+        }
+    ).encode()
+
+
+@pytest.fixture
+def topics(bootstrap: str, unique_name: str) -> Topics:
+    return make_topics(bootstrap, unique_name)
+
+
+def test_rollback_publishes_a_valid_document_once_acknowledged(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    events = [event(i) for i in range(3)]
+
+    async def scenario() -> Any:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            return await capture(http, document(*events))
+
+    job = asyncio.run(scenario())
+    assert job["success"] is True, job
+    assert job["captureErrorBehaviour"] == "rollback"
+    assert (job["eventCount"], job["publishedCount"], job["rejectedCount"]) == (3, 3, 0)
+    assert job["errors"] == []
+    assert "finishedAt" in job
+    records = trace_events(bootstrap, topics.events, 3)
+    assert sorted(r["eventID"] for r in records) == sorted(e["eventID"] for e in events)
+    for record in records:
+        origin = record["origin"]
+        assert origin["connector"] == "epcis-capture"
+        assert origin["source"] == f"capture/{job['captureID']}"
+        assert origin["format"] == "epcis-json-2.0"
+        assert record["bizStep"] == "shipping"
+        assert json.loads(record["extensions"]) == {"ex:shift": "night"}
+    assert record_count(bootstrap, topics.dlq) == 0
+
+
+def test_rollback_publishes_nothing_when_one_event_is_invalid(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    bad_action = event(1, action="WIGGLE")
+    no_time = event(2)
+    del no_time["eventTime"]
+
+    async def scenario() -> Any:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            return await capture(http, document(event(0), bad_action, no_time, event(3)))
+
+    job = asyncio.run(scenario())
+    assert job["running"] is False
+    assert job["success"] is False
+    assert (job["publishedCount"], job["rejectedCount"]) == (0, 4)
+    assert [e["eventIndex"] for e in job["errors"]] == [1, 2]
+    assert "WIGGLE" in job["errors"][0]["detail"]
+    assert "eventTime" in job["errors"][1]["detail"]
+    assert all(e["type"] == "epcisException:ValidationException" for e in job["errors"])
+    assert record_count(bootstrap, topics.events) == 0
+    assert record_count(bootstrap, topics.dlq) == 0
+
+
+def test_proceed_publishes_the_valid_and_dead_letters_the_invalid(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    good = [event(0), event(2)]
+    bad = event(1, bizStep="not a step at all")
+
+    async def scenario() -> Any:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            return await capture(http, document(good[0], bad, good[1]), behaviour="proceed")
+
+    job = asyncio.run(scenario())
+    assert job["captureErrorBehaviour"] == "proceed"
+    assert job["success"] is False
+    assert (job["eventCount"], job["publishedCount"], job["rejectedCount"]) == (3, 2, 1)
+    assert [(e["eventIndex"], e["stage"]) for e in job["errors"]] == [(1, "validate")]
+    records = trace_events(bootstrap, topics.events, 2)
+    assert sorted(r["eventID"] for r in records) == sorted(e["eventID"] for e in good)
+    dead = consume(bootstrap, topics.dlq, 1)
+    assert len(dead) == 1
+    letter = SERDE.decode("dead_letter", dead[0].value, topics.dlq)
+    assert letter["connector"] == "epcis-capture"
+    assert letter["stage"] == "validate"
+    assert json.loads(letter["payload"])["eventID"] == bad["eventID"]
+    headers = dead[0].headers
+    assert headers[HEADER_PREFIX + "connector.name"] == b"epcis-capture"
+    assert headers[HEADER_PREFIX + "source.name"] == f"capture/{job['captureID']}".encode()
+    assert headers[HEADER_PREFIX + "source.position"] == b"1"
+    assert b"not a step" in headers[HEADER_PREFIX + "exception.message"]
+
+
+def test_already_captured_events_are_listed_not_published_again(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    first = [event(0), event(1, event_id=False)]  # the second is identified by its hash
+    again = [*first, event(2), first[0]]
+
+    async def scenario() -> tuple[Any, Any]:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            one = await capture(http, document(*first))
+            two = await capture(http, document(*again), behaviour="proceed")
+            return one, two
+
+    one, two = asyncio.run(scenario())
+    assert one["success"] is True
+    assert one["publishedCount"] == 2
+    assert two["success"] is True, two
+    assert (two["publishedCount"], two["duplicateCount"], two["rejectedCount"]) == (1, 3, 0)
+    assert [d["eventIndex"] for d in two["duplicates"]] == [0, 1, 3]
+    assert two["duplicates"][0]["eventID"] == first[0]["eventID"]
+    assert two["duplicates"][1]["eventID"].startswith("ni:///sha-256;")
+    assert len(trace_events(bootstrap, topics.events, 3)) == 3
+
+
+def test_post_events_answers_201_then_409_for_the_same_event(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    declared = {"@context": CONTEXT, **event(0)}
+    hashed = {"@context": CONTEXT, **event(1, event_id=False)}
+
+    async def scenario() -> list[Any]:
+        out = []
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            for body in (declared, declared, hashed, hashed, {**hashed, "action": "NOPE"}):
+                async with http.post("/events", json=body) as response:
+                    out.append((response.status, dict(response.headers), await response.json()))
+            job = await capture(http, document(event(5), dict(declared)))
+            out.append(job)
+        return out
+
+    results = asyncio.run(scenario())
+    (s1, h1, b1), (s2, _, b2), (s3, h3, b3), (s4, _, _), (s5, _, b5), job = results
+    assert s1 == 201
+    assert h1["Location"] == f"/events/{declared['eventID'].replace(':', '%3A')}"
+    assert h1["GS1-EPCIS-Version"] == "2.0.0"
+    assert b1["eventID"] == declared["eventID"]
+    assert b1["ex:shift"] == "night"
+    assert b1["@context"][0].startswith("https://ref.gs1.org/standards/epcis/")
+    assert s2 == 409
+    assert b2["type"] == "epcisException:ResourceAlreadyExistsException"
+    assert declared["eventID"] in b2["detail"]
+    assert s3 == 201
+    assert b3["eventID"].startswith("ni:///sha-256;")
+    assert h3["Location"].startswith("/events/ni%3A%2F%2F%2Fsha-256%3B")
+    assert s4 == 409
+    assert (s5, b5["type"]) == (400, "epcisException:ValidationException")
+    assert "NOPE" in b5["detail"]
+    assert job["success"] is True
+    assert (job["publishedCount"], job["duplicateCount"]) == (1, 1)
+    records = trace_events(bootstrap, topics.events, 3)
+    sources = sorted(r["origin"]["source"] for r in records)
+    assert sources == [f"capture/{job['captureID']}", "events", "events"]
+    singles = {r["eventID"] for r in records if r["origin"]["source"] == "events"}
+    assert singles == {declared["eventID"], b3["eventID"]}
+
+
+def test_limits_are_advertised_and_enforced_with_413(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    small = document(event(0), event(1))
+    three = document(event(0), event(1), event(2))
+    limit = len(three) + 10
+
+    async def chunked(data: bytes) -> Any:
+        for start in range(0, len(data), 100):
+            yield data[start : start + 100]
+
+    async def scenario() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        async with capture_api(tmp_path, bootstrap, topics, max_events=2, max_bytes=limit) as http:
+            async with http.options("/capture") as response:
+                out["options"] = (response.status, dict(response.headers))
+            too_big = small + b" " * (limit - len(small) + 1)
+            for name, data in (
+                ("events", three),
+                ("bytes", too_big),
+                ("chunked", chunked(too_big)),
+            ):
+                async with http.post(
+                    "/capture", data=data, headers={"Content-Type": "application/json"}
+                ) as response:
+                    out[name] = (response.status, dict(response.headers), await response.json())
+            async with http.post(
+                "/events",
+                data=b"{" + b" " * limit + b"}",
+                headers={"Content-Type": "application/json"},
+            ) as response:
+                out["event"] = response.status
+            out["fits"] = await capture(http, small)
+        return out
+
+    got = asyncio.run(scenario())
+    status, headers = got["options"]
+    assert status == 204
+    assert headers["GS1-EPCIS-Capture-Limit"] == "2"
+    assert headers["GS1-EPCIS-Capture-File-Size-Limit"] == str(limit)
+    assert headers["GS1-Capture-Error-Behaviour"] == "all"
+    assert headers["Allow"] == "OPTIONS, POST, GET"
+    assert (headers["GS1-EPCIS-Version"], headers["GS1-CBV-Version"]) == ("2.0.0", "2.0.0")
+    assert (headers["GS1-EPCIS-Min"], headers["GS1-EPCIS-Max"]) == ("1.2.0", "2.0.0")
+    for name in ("events", "bytes", "chunked"):
+        status, headers, body = got[name]
+        assert status == 413, (name, body)
+        assert body["type"] == "epcisException:CaptureLimitExceededException"
+        assert headers["Content-Type"].startswith("application/problem+json")
+        assert headers["GS1-EPCIS-Capture-Limit"] == "2"
+    assert "more than 2 events" in got["events"][2]["detail"]
+    assert got["event"] == 413
+    assert got["fits"]["success"] is True
+    assert list((tmp_path / "capture" / "bodies").iterdir()) == []  # refused bodies are gone
+
+
+def test_bad_requests_get_problem_responses(bootstrap: str, topics: Topics, tmp_path: Path) -> None:
+    async def scenario() -> list[tuple[int, Any]]:
+        out = []
+        requests = [
+            ("/capture", b"{}", {"Content-Type": "text/plain"}),
+            ("/capture", b'{"type": "EPCISDocument", ', {"Content-Type": "application/json"}),
+            ("/capture", b"<EPCISDocument>", {"Content-Type": "application/json"}),
+            ("/capture", document(event(0)),
+             {"Content-Type": "application/json", "GS1-Capture-Error-Behaviour": "sometimes"}),
+            ("/capture", document(event(0)),
+             {"Content-Type": "application/json", "GS1-EPCIS-Version": "3.0.0"}),
+            ("/events", document(event(0)), {"Content-Type": "application/json"}),
+            ("/events", b"[1, 2]", {"Content-Type": "application/json"}),
+            ("/events", b"{}", {"Content-Type": "application/json", "Accept": "text/html"}),
+        ]  # fmt: skip
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            for path, data, headers in requests:
+                async with http.post(path, data=data, headers=headers) as response:
+                    assert response.content_type == "application/problem+json"
+                    out.append((response.status, await response.json()))
+            for path in ("/capture/id-unknown",):
+                async with http.get(path) as response:
+                    out.append((response.status, await response.json()))
+                async with http.options(path) as response:
+                    out.append((response.status, await response.json()))
+            async with http.get("/capture", headers={"Accept": "application/xml"}) as response:
+                out.append((response.status, await response.json()))
+        return out
+
+    got = asyncio.run(scenario())
+    expected = [
+        (415, "UnsupportedMediaTypeException", "text/plain"),
+        (400, "ValidationException", "malformed JSON"),
+        (400, "ValidationException", "not JSON"),
+        (400, "ValidationException", "sometimes"),
+        (406, "NotAcceptableException", "GS1-EPCIS-Version"),
+        (400, "ValidationException", "/capture"),
+        (400, "ValidationException", "JSON object"),
+        (406, "NotAcceptableException", "application/json"),
+        (404, "NoSuchNameException", "id-unknown"),
+        (404, "NoSuchNameException", "id-unknown"),
+        (406, "NotAcceptableException", "application/json"),
+    ]
+    assert len(got) == len(expected)
+    for (status, body), (want_status, kind, detail) in zip(got, expected, strict=True):
+        assert (status, body["type"]) == (want_status, f"epcisException:{kind}"), body
+        assert body["status"] == status
+        assert detail in body["detail"]
+        assert body["title"]
+    assert record_count(bootstrap, topics.events) == 0
+
+
+def test_jobs_are_listed_with_pagination(bootstrap: str, topics: Topics, tmp_path: Path) -> None:
+    async def scenario() -> tuple[list[str], list[Any], list[str | None]]:
+        ids, pages, links = [], [], []
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            for i in range(5):
+                ids.append((await capture(http, document(event(i))))["captureID"])
+            url: str | None = "/capture?perPage=2"
+            while url is not None:
+                async with http.get(url) as response:
+                    assert response.status == 200
+                    assert response.headers["GS1-EPCIS-Version"] == "2.0.0"
+                    pages.append(await response.json())
+                    link = response.headers.get("Link")
+                    links.append(link)
+                    url = link[1 : link.index(">")] if link else None
+            async with http.get("/capture?nextPageToken=garbage") as response:
+                pages.append(await response.json())
+        return ids, pages, links
+
+    ids, pages, links = asyncio.run(scenario())
+    assert [len(p) for p in pages] == [2, 2, 1, 0]
+    assert [job["captureID"] for page in pages[:3] for job in page] == ids
+    assert all(job["success"] for page in pages for job in page)
+    assert links[0] is not None
+    assert links[0].endswith('; rel="next"')
+    assert links[-1] is None
+
+
+def test_jobs_and_captured_ids_survive_a_restart(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    single = {"@context": CONTEXT, **event(0)}
+
+    async def first_run() -> Any:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            async with http.post("/events", json=single) as response:
+                assert response.status == 201
+            return await capture(http, document(event(1)))
+
+    async def second_run(capture_id: str) -> tuple[Any, int]:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            job = await finished_job(http, f"/capture/{capture_id}")
+            async with http.post("/events", json=single) as response:
+                return job, response.status
+
+    job = asyncio.run(first_run())
+    again, status = asyncio.run(second_run(job["captureID"]))
+    assert again == job
+    assert status == 409
+
+
+def test_a_job_interrupted_by_a_crash_is_resumed_at_start(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    # What a crash leaves: the spooled body, the job still running, a claim never confirmed.
+    events = [event(0), event(1)]
+    store = JobStore(tmp_path / "capture" / "capture.sqlite3")
+    store.create("idcrashed", "rollback", "application/ld+json", 2)
+    store.claim(events[0]["eventID"], "idcrashed")
+    store.close()
+    bodies = tmp_path / "capture" / "bodies"
+    bodies.mkdir(parents=True)
+    (bodies / "idcrashed").write_bytes(document(*events))
+    (bodies / "stray.part").write_bytes(b"half a body")
+
+    async def scenario() -> Any:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            return await finished_job(http, "/capture/idcrashed")
+
+    job = asyncio.run(scenario())
+    assert job["success"] is True, job
+    assert (job["publishedCount"], job["duplicateCount"]) == (2, 0)
+    assert len(trace_events(bootstrap, topics.events, 2)) == 2
+    assert list(bodies.iterdir()) == []
+
+
+def test_xml_documents_are_captured(bootstrap: str, topics: Topics, tmp_path: Path) -> None:
+    xml = (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" schemaVersion="2.0" '
+        b'creationDate="2026-03-01T10:00:00Z"><EPCISBody><EventList><ObjectEvent>'
+        b"<eventTime>2026-03-01T10:00:00.000+01:00</eventTime>"
+        b"<eventTimeZoneOffset>+01:00</eventTimeZoneOffset>"
+        b"<epcList><epc>urn:epc:id:sgtin:0614141.107346.77</epc></epcList>"
+        b"<action>ADD</action><bizStep>urn:epcglobal:cbv:bizstep:commissioning</bizStep>"
+        b"</ObjectEvent></EventList></EPCISBody></epcis:EPCISDocument>"
+    )
+
+    async def scenario() -> Any:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            return await capture(http, xml, media="application/xml")
+
+    job = asyncio.run(scenario())
+    assert job["success"] is True, job
+    (record,) = trace_events(bootstrap, topics.events, 1)
+    assert record["origin"]["format"] == "epcis-xml-2.0"
+    assert record["bizStep"] == "commissioning"
+    assert record["eventID"].startswith("ni:///sha-256;")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", ["capture", "run"])
+def test_the_cli_command_serves_and_stops_cleanly_on_sigterm(
+    bootstrap: str, tmp_path: Path, command: str
+) -> None:
+    port = _free_port()
+    env = {**os.environ, "ORETRAIL_BOOTSTRAP": bootstrap, "ORETRAIL_HOME": str(tmp_path),
+           "ORETRAIL_CAPTURE_PORT": str(port)}  # fmt: skip
+    code = f"from oretrail.cli._capture import {command}; {command}()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        status = _options_when_up(port, proc)
+        assert status == 204
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert f"http://127.0.0.1:{port}" in stderr
+    assert (tmp_path / "capture" / "capture.sqlite3").is_file()
+
+
+def _options_when_up(port: int, proc: subprocess.Popen[str]) -> int:
+    async def probe() -> int:
+        deadline = time.monotonic() + 60
+        async with aiohttp.ClientSession() as http:
+            while True:
+                assert proc.poll() is None, "the command exited early"
+                try:
+                    async with http.options(f"http://127.0.0.1:{port}/capture") as response:
+                        return response.status
+                except aiohttp.ClientConnectionError:
+                    assert time.monotonic() < deadline, "the capture interface never came up"
+                    await asyncio.sleep(0.2)
+
+    return asyncio.run(probe())
