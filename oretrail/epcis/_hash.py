@@ -56,7 +56,10 @@ _SENSOR_METADATA: _Fields = {
 }  # fmt: skip
 _SENSOR_REPORT: _Fields = {
     "type": gs1_term, "exception": gs1_term, "deviceID": identifier, "deviceMetadata": literal,
-    "rawData": literal, "dataProcessingMethod": literal, "time": time, "microorganism": literal,
+    "rawData": literal, "dataProcessingMethod": literal,
+    # bizRules: in the EPCIS 2.0.1 JSON schema, not in the XSD nor in the reference's order;
+    # placed as in sensorMetadata and in the schema, right after dataProcessingMethod
+    "bizRules": literal, "time": time, "microorganism": literal,
     "chemicalSubstance": literal, "value": quantity, "component": component,
     "stringValue": literal, "booleanValue": literal, "hexBinaryValue": plain,
     "uriValue": literal, "minValue": quantity, "maxValue": quantity, "meanValue": quantity,

@@ -64,9 +64,10 @@ KNOWN_DIFFERENCES: dict[str, str] = {
         "numbers from their decimal text and keep every digit"
     ),
     "WithSensorData/SensorDataExample8.jsonld[0]": (
-        "a bizRules member inside a sensorReport (it belongs to sensorMetadata): the reference "
-        "writes the left-over member again as a second sensorElementList block at the end; we "
-        "write it, like any member the report does not define, after the report's own fields"
+        "bizRules in a sensorReport (the EPCIS 2.0.1 JSON schema has it there, the XSD only in "
+        "sensorMetadata): the reference's property order lacks it, so it writes the left-over "
+        "member again as a second sensorElementList block at the end; we write it right after "
+        "dataProcessingMethod, where the schema and sensorMetadata have it"
     ),
     "WithSensorData/SensorDataExample9.jsonld[0]": _BOOLEAN,
     "WithSensorData/SensorDataExample12.jsonld[0]": f"{_NO_SLASH}; and {_CBVMDA}",
