@@ -52,7 +52,9 @@ def candidates(env: dict[str, str], jvm_root: Path = JVM_ROOT) -> list[str]:
         found.append(explicit)
     if env.get("JAVA_HOME"):
         found.append(str(Path(env["JAVA_HOME"]) / "bin" / "java"))
-    on_path = shutil.which("java", path=env.get("PATH"))
+    # An empty PATH means none: shutil.which would fall back to this process's own PATH.
+    search = env.get("PATH")
+    on_path = shutil.which("java", path=search) if search else None
     if on_path:
         found.append(on_path)
     if jvm_root.is_dir():
@@ -72,10 +74,12 @@ def _unique(paths: Iterable[str]) -> list[str]:
     return out
 
 
-def find_java(min_major: int = MIN_JAVA, env: dict[str, str] | None = None) -> str:
+def find_java(
+    min_major: int = MIN_JAVA, env: dict[str, str] | None = None, jvm_root: Path = JVM_ROOT
+) -> str:
     """The first candidate whose major version is at least ``min_major``."""
     tried = []
-    for java in candidates(dict(os.environ) if env is None else env):
+    for java in candidates(dict(os.environ) if env is None else env, jvm_root):
         major = _probe(java)
         if major is not None and major >= min_major:
             return java
