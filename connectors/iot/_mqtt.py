@@ -152,7 +152,9 @@ class MqttSource(Source):
             client.username_pw_set(cfg.username, password)
         if cfg.tls:
             client.tls_set()
-        client.reconnect_delay_set(cfg.reconnect_min_s, max(cfg.reconnect_max_s, 1))
+        client.reconnect_delay_set(
+            cfg.reconnect_min_s, max(cfg.reconnect_max_s, cfg.reconnect_min_s)
+        )
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
@@ -182,11 +184,9 @@ class MqttSource(Source):
             try:
                 generation, message = self._inbox.get(timeout=0.1)
             except queue.Empty:
-                if time.monotonic() - last_tick >= _IDLE_TICK_S:
-                    last_tick = time.monotonic()
-                    yield None
-                continue
-            yield from self._items(generation, message)
+                pass
+            else:
+                yield from self._items(generation, message)
             if time.monotonic() - last_tick >= _IDLE_TICK_S:
                 last_tick = time.monotonic()
                 yield None
