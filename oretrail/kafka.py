@@ -7,11 +7,12 @@ partition counts; the embedded broker has auto-creation switched off.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import KafkaException, Message
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
@@ -141,3 +142,34 @@ def received(msg: Message) -> Received:
         value=value.encode() if isinstance(value, str) else (value or b""),
         headers=headers,
     )
+
+
+# Right after a topic is created its partitions' leadership is still settling; these answers
+# mean "ask again shortly", not "something is wrong".
+_SETTLING = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError._TIMED_OUT,
+}
+
+
+def end_offsets(consumer: Consumer, topic: str, timeout: float = 30.0) -> dict[int, int]:
+    """High watermark per partition of ``topic`` ({} when it does not exist)."""
+    md = consumer.list_topics(topic, timeout=10).topics.get(topic)
+    if md is None or md.error is not None:
+        return {}
+    deadline = time.monotonic() + timeout
+    ends: dict[int, int] = {}
+    for partition in md.partitions:
+        while True:
+            try:
+                ends[partition] = consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), timeout=10
+                )[1]
+                break
+            except KafkaException as exc:
+                if exc.args[0].code() not in _SETTLING or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    return ends

@@ -22,7 +22,7 @@ from connectors.sdk import StateStore
 from oretrail import broker as embedded
 from oretrail.cli._context import settings
 from oretrail.cli._run import run_source, state_path
-from oretrail.kafka import consumer_config, received
+from oretrail.kafka import consumer_config, end_offsets, received
 from oretrail.serde import serde_for
 
 _SAMPLES = Path(__file__).resolve().parents[2] / "examples" / "epcis"
@@ -37,11 +37,7 @@ def _samples() -> Path:
 def _read_back(bootstrap: str, topic: str, since: dict[int, int]) -> list[Any]:
     consumer = Consumer(consumer_config(bootstrap, "oretrail-demo-reader"))
     try:
-        md = consumer.list_topics(topic, timeout=10).topics[topic]
-        ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in md.partitions
-        }
+        ends = end_offsets(consumer, topic)
         todo = {p: end for p, end in ends.items() if end > since.get(p, 0)}
         consumer.assign([TopicPartition(topic, p, since.get(p, 0)) for p in todo])
         out = []
@@ -63,13 +59,7 @@ def _read_back(bootstrap: str, topic: str, since: dict[int, int]) -> list[Any]:
 def _ends(bootstrap: str, topic: str) -> dict[int, int]:
     consumer = Consumer(consumer_config(bootstrap, "oretrail-demo-reader"))
     try:
-        md = consumer.list_topics(topic, timeout=10).topics.get(topic)
-        if md is None or md.error is not None:
-            return {}
-        return {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in md.partitions
-        }
+        return end_offsets(consumer, topic)
     finally:
         consumer.close()
 
@@ -123,8 +113,11 @@ def demo(exit_when_done: bool, show_json: bool, paths: tuple[Path, ...]) -> None
     )
     serde = serde_for(settings())
     click.echo("read back from the oretrail.events topic (Avro, decoded):")
-    for rec in sorted(_read_back(bootstrap, "oretrail.events", before), key=lambda r: r.offset):
-        record = serde.decode("trace_event", rec.value, rec.topic)
+    decoded = [
+        (rec, serde.decode("trace_event", rec.value, rec.topic))
+        for rec in _read_back(bootstrap, "oretrail.events", before)
+    ]
+    for rec, record in sorted(decoded, key=lambda pair: pair[1]["eventTime"]):
         click.echo("  " + _line(record, rec.partition))
         click.echo(f"    key {rec.key.decode() if rec.key else '-'}  id {record['eventID']}")
         if show_json:

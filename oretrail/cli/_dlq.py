@@ -11,7 +11,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from connectors.sdk import DLQ_TOPIC, HEADER_PREFIX
 from oretrail.cli._context import kafka_bootstrap, settings
-from oretrail.kafka import consumer_config, received
+from oretrail.kafka import consumer_config, end_offsets, received
 from oretrail.serde import SerdeError, serde_for
 
 
@@ -19,11 +19,9 @@ def read_dead_letters(bootstrap: str, topic: str, limit: int) -> list[dict[str, 
     """Every dead letter on ``topic`` (up to ``limit``), oldest first, without joining a group."""
     consumer = Consumer(consumer_config(bootstrap, "oretrail-dlq-reader"))
     try:
-        md = consumer.list_topics(topic, timeout=10).topics.get(topic)
-        if md is None or md.error is not None:
+        ends = end_offsets(consumer, topic)
+        if not ends:
             raise click.ClickException(f"topic {topic} does not exist")
-        parts = [TopicPartition(topic, p) for p in md.partitions]
-        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in parts}
         consumer.assign([TopicPartition(topic, p, 0) for p in ends if ends[p] > 0])
         serde = serde_for(settings())
         out: list[dict[str, Any]] = []
