@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,21 +28,14 @@ from connectors.capture._jobs import Behaviour, JobStore, job_document, new_capt
 from connectors.capture._openapi import openapi_document
 from connectors.capture._publish import DuplicateEvent, Publisher
 from connectors.capture._scan import MalformedBody, TooManyEvents, count_events
-from connectors.epcis import namespaces_of, read_document
+from connectors.capture._single import single_event
 from connectors.sdk import DeliveryError
-from oretrail.epcis import (
-    DocumentEvent,
-    EpcisParseError,
-    EpcisValidationError,
-    from_trace_event,
-    merged_context,
-)
+from oretrail.epcis import EpcisParseError, EpcisValidationError, from_trace_event, merged_context
 from oretrail.serde import Serde
 
 log = logging.getLogger(__name__)
 _CHUNK = 64 * 1024
 _JSON = "application/json"
-_DOCUMENT_TYPES = ("EPCISDocument", "EPCISQueryDocument")
 
 
 class _Capture:
@@ -273,28 +265,6 @@ async def options_events(request: web.Request) -> web.Response:
     return web.Response(status=204, headers=_discovery("OPTIONS, POST"))
 
 
-def _single_event(body: bytes, kind: p.BodyKind) -> DocumentEvent:
-    """The one event of a POST /events body; EpcisParseError when it is not one event."""
-    if kind == "xml":
-        items = list(read_document(io.BytesIO(body)))
-        if len(items) != 1:
-            raise EpcisParseError(f"POST /events takes exactly one event, got {len(items)}")
-        if not isinstance(items[0], DocumentEvent):
-            raise EpcisValidationError(items[0].message)
-        return items[0]
-    try:
-        event = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise EpcisParseError(f"malformed JSON: {exc}") from exc
-    if not isinstance(event, dict):
-        raise EpcisParseError("an event is a JSON object")
-    if event.get("type") in _DOCUMENT_TYPES:
-        raise EpcisParseError("POST /events takes one event; send documents to POST /capture")
-    raw = event.pop("@context", [])
-    context = raw if isinstance(raw, list) else [raw]
-    return DocumentEvent(event=event, index=0, namespaces=namespaces_of(context), context=context)
-
-
 async def post_events(request: web.Request) -> web.Response:
     capture = request.app[CAPTURE]
     kind = p.body_kind(request.content_type)
@@ -312,7 +282,7 @@ async def post_events(request: web.Request) -> web.Response:
         return _too_large(capture.cfg, f"the body is larger than {capture.cfg.max_bytes} bytes")
     loop = asyncio.get_running_loop()
     try:
-        event = _single_event(buffer.getvalue(), kind)
+        event = single_event(buffer.getvalue(), kind)
         record = await loop.run_in_executor(
             capture.events_pool, capture.publisher.capture_event, event, kind
         )

@@ -131,7 +131,7 @@ class Publisher:
         self.serde = serde
         self.store = store
         self._stop = threading.Event()
-        self._single = Producer(producer_config(bootstrap))
+        self._single: Producer | None = None  # for POST /events, made on first use
         self._single_lock = threading.Lock()
 
     def stop(self) -> None:
@@ -139,8 +139,11 @@ class Publisher:
         self._stop.set()
 
     def close(self) -> None:
-        self._single.flush(self.cfg.ack_timeout_s)
-        self._single.close()
+        with self._single_lock:
+            if self._single is not None:
+                self._single.flush(self.cfg.ack_timeout_s)
+                self._single.close()
+                self._single = None
 
     # -- conversion -----------------------------------------------------------------------
 
@@ -390,12 +393,13 @@ class Publisher:
             done.set()
 
         with self._single_lock:
-            _produce(
-                self._single, self.cfg.topic, prepared.key, prepared.value, on_delivery=callback
-            )
+            if self._single is None:
+                self._single = Producer(producer_config(self.bootstrap))
+            producer = self._single
+            _produce(producer, self.cfg.topic, prepared.key, prepared.value, on_delivery=callback)
         deadline = time.monotonic() + self.cfg.ack_timeout_s
         while not done.is_set() and time.monotonic() < deadline:
-            self._single.poll(0.05)
+            producer.poll(0.05)
         if not deliveries.acked:
             self.store.release([prepared.event_id])
             reason = deliveries.failed[0][2] if deliveries.failed else "no acknowledgement"
