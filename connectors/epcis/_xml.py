@@ -99,11 +99,7 @@ class _Reader:
     def close(self) -> Iterator[DocumentEvent | InvalidEvent]:
         yield from self._parse(self.parser.close)
         if not self.seen_body:
-            raise EpcisParseError(
-                "the EPCISDocument has no <EPCISBody> (in no namespace, as the XML binding "
-                "requires)",
-                index=self.index,
-            )
+            raise EpcisParseError("the EPCISDocument has no <EPCISBody>", index=self.index)
 
     def _parse(self, step: Any) -> Iterator[DocumentEvent | InvalidEvent]:
         failure: etree.XMLSyntaxError | None = None

@@ -212,6 +212,7 @@ def _persistent_disposition(element: etree._Element, prefixes: Prefixes) -> dict
 def _ilmd(element: etree._Element, prefixes: Prefixes) -> dict[str, Any]:
     result: dict[str, Any] = {}
     _parts(element, ("extension",), prefixes, result)
+    _attributes(element, prefixes, result)
     return result
 
 
@@ -228,6 +229,7 @@ def _error_declaration(element: etree._Element, prefixes: Prefixes) -> dict[str,
             result[name] = _list_of("correctiveEventID")(child, prefixes)
     if "declarationTime" not in result:
         raise EventProblem("<errorDeclaration> lacks the required element <declarationTime>")
+    _attributes(element, prefixes, extensions)
     return {**result, **extensions}
 
 

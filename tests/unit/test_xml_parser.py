@@ -373,7 +373,8 @@ def test_full_object_event_shape() -> None:
 
 def test_extension_representation_and_namespaces() -> None:
     ilmd = (
-        "<ilmd><m:lot>L1</m:lot><m:netWeight unit='KGM' xsi:type='xsd:decimal'> 3.5 </m:netWeight>"
+        "<ilmd m:origin='lab'><m:lot>L1</m:lot>"
+        "<m:netWeight unit='KGM' xsi:type='xsd:decimal'> 3.5 </m:netWeight>"
         "<m:tags><m:tag>a</m:tag><m:tag>b</m:tag><plain>p</plain></m:tags>"
         "<m:none xsi:nil='true'/><other xmlns='urn:default'>d</other></ilmd>"
     )
@@ -387,6 +388,7 @@ def test_extension_representation_and_namespaces() -> None:
         "m:tags": {"m:tag": ["a", "b"], "plain": "p"},
         "m:none": None,
         "ns2:other": "d",
+        "@m:origin": "lab",
     }
     assert got.event["ns1:z"] == ["1", "2"]
     assert got.namespaces == {
