@@ -12,6 +12,7 @@ The term lists are CBV 2.0 (ratified 2022), the same as the EPCIS 2.0 JSON-LD co
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Mapping
 from typing import Literal, get_args
@@ -80,6 +81,7 @@ _URN_PREFIX = "urn:epcglobal:cbv:"
 _WEB_PREFIXES = (WEB_BASE, "http://ref.gs1.org/cbv/", "cbv:")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(vocab: Vocabulary, value: str) -> str:
     """The bare CBV word of a standard term; a URI of another vocabulary unchanged."""
     if vocab not in TERMS:

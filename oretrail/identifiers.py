@@ -13,6 +13,7 @@ expect: ``! " % & ( ) * + , / : < > ?`` (and ``#``) are escaped, ``' ; =`` stay 
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Callable
@@ -51,6 +52,7 @@ def gs1_check_digit(digits_without_check: str) -> str:
     return str(-total % 10)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def to_digital_link(uri: str) -> str:
     """The canonical GS1 Digital Link URI of an EPC URN or Digital Link URI.
 
@@ -71,6 +73,8 @@ def to_digital_link(uri: str) -> str:
 
 def _decode(value: str, raw_allowed: frozenset[str], where: str) -> str:
     """Undo %XX escapes; any other character must be one the syntax allows unescaped."""
+    if "%" not in value and raw_allowed.issuperset(value):
+        return value  # the common case, without the per-character walk
     out: list[str] = []
     i = 0
     while i < len(value):
