@@ -73,7 +73,9 @@ class _Capture:
             if not body.is_file() or kind is None:
                 lost = p.event_problem(None, "parse", "the request body was lost in a restart")
                 self.store.add_errors(job.capture_id, [lost])
-                self.store.finish(job.capture_id, success=False, published=0, rejected=0)
+                self.store.finish(
+                    job.capture_id, success=False, published=0, rejected=job.event_count
+                )
                 continue
             wanted.add(body.name)
             self.store.restart(job.capture_id)
