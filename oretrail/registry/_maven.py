@@ -49,6 +49,9 @@ def resolve(cache_dir: Path, version: str = APICURIO_VERSION) -> Path:
             str(pom),
             f"-Dapicurio.version={version}",
             f"-DoutputDirectory={tmp}",
+            # A throw-away local repository: the 150 MB archive is unpacked into the cache
+            # below, and a second copy in ~/.m2 would only use disk.
+            f"-Dmaven.repo.local={Path(tmp) / 'm2'}",
             "dependency:copy",
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)

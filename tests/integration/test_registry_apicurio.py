@@ -54,8 +54,8 @@ def test_produce_consume_decode(bootstrap: str, unique_name: str, registry_url: 
     raw: list[bytes] = []
     for _ in range(60):
         msg = consumer.poll(1.0)
-        if msg is not None and msg.error() is None:
-            raw.append(msg.value())
+        if msg is not None and msg.error() is None and (value := msg.value()) is not None:
+            raw.append(value)
         if len(raw) == len(sent):
             break
     consumer.close()
@@ -65,9 +65,12 @@ def test_produce_consume_decode(bootstrap: str, unique_name: str, registry_url: 
 
     subject = f"{unique_name}-value"
     assert subject in fresh.client.get_subjects()
-    registered = fresh.client.get_latest_version(subject)
-    assert {_schema_id(m) for m in raw} == {registered.schema_id}
-    served = json.loads(fresh.client.get_schema(registered.schema_id).schema_str)
+    registered_id = fresh.client.get_latest_version(subject).schema_id
+    assert registered_id is not None
+    assert {_schema_id(m) for m in raw} == {registered_id}
+    served_text = fresh.client.get_schema(registered_id).schema_str
+    assert served_text is not None
+    served = json.loads(served_text)
     assert served["name"] == "SensorReading"
     assert [f["name"] for f in served["fields"]] == [
         f["name"] for f in raw_schema("sensor_reading")["fields"]

@@ -37,6 +37,7 @@ def test_start_restart_stop(tmp_path: Path) -> None:
     try:
         assert info.version == registry.APICURIO_VERSION
         assert is_running(info)
+        assert info.pid is not None
         assert json.loads((home / "registry" / "registry.json").read_text())["pid"] == info.pid
         listening = _listening(info.pid)
         assert {port for _, port in listening} == {info.port, info.management_port}
