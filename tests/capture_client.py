@@ -4,7 +4,9 @@ reading what landed on Kafka."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -115,3 +117,35 @@ def consume(bootstrap: str, topic: str, expect: int, idle_s: float = 3.0) -> lis
 
 def trace_events(bootstrap: str, topic: str, expect: int) -> list[dict[str, Any]]:
     return [SERDE.decode("trace_event", m.value, topic) for m in consume(bootstrap, topic, expect)]
+
+
+CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"ex": "https://ex.org/"}]
+
+
+def event(serial: int, *, event_id: bool = True, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-03-01T10:00:00.000+01:00",
+        "eventTimeZoneOffset": "+01:00",
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "epcList": [f"urn:epc:id:sgtin:0614141.107346.{serial}"],
+        "readPoint": {"id": "urn:epc:id:sgln:0614141.07346.1234"},
+        "ex:shift": "night",
+    }
+    if event_id:
+        body["eventID"] = f"urn:uuid:{uuid.uuid4()}"
+    body.update(changes)
+    return body
+
+
+def document(*events: dict[str, Any]) -> bytes:
+    return json.dumps(
+        {
+            "@context": CONTEXT,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2026-03-01T10:00:00Z",
+            "epcisBody": {"eventList": list(events)},
+        }
+    ).encode()

@@ -1,67 +1,29 @@
 """The EPCIS capture interface on the real broker: jobs (rollback / proceed), single events,
-duplicates, limits, media types, persistence across restarts, and the CLI command."""
+duplicates, limits, media types, pagination and XML documents."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
-from connectors.capture import JobStore
 from connectors.sdk import HEADER_PREFIX
 from tests.capture_client import (
+    CONTEXT,
     SERDE,
     Topics,
     capture,
     capture_api,
     consume,
-    finished_job,
+    document,
+    event,
     make_topics,
     record_count,
     trace_events,
 )
-
-CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"ex": "https://ex.org/"}]
-
-
-def event(serial: int, *, event_id: bool = True, **changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": "ObjectEvent",
-        "eventTime": "2026-03-01T10:00:00.000+01:00",
-        "eventTimeZoneOffset": "+01:00",
-        "action": "OBSERVE",
-        "bizStep": "shipping",
-        "epcList": [f"urn:epc:id:sgtin:0614141.107346.{serial}"],
-        "readPoint": {"id": "urn:epc:id:sgln:0614141.07346.1234"},
-        "ex:shift": "night",
-    }
-    if event_id:
-        body["eventID"] = f"urn:uuid:{uuid.uuid4()}"
-    body.update(changes)
-    return body
-
-
-def document(*events: dict[str, Any]) -> bytes:
-    return json.dumps(
-        {
-            "@context": CONTEXT,
-            "type": "EPCISDocument",
-            "schemaVersion": "2.0",
-            "creationDate": "2026-03-01T10:00:00Z",
-            "epcisBody": {"eventList": list(events)},
-        }
-    ).encode()
 
 
 @pytest.fixture
@@ -350,54 +312,6 @@ def test_jobs_are_listed_with_pagination(bootstrap: str, topics: Topics, tmp_pat
     assert links[-1] is None
 
 
-def test_jobs_and_captured_ids_survive_a_restart(
-    bootstrap: str, topics: Topics, tmp_path: Path
-) -> None:
-    single = {"@context": CONTEXT, **event(0)}
-
-    async def first_run() -> Any:
-        async with capture_api(tmp_path, bootstrap, topics) as http:
-            async with http.post("/events", json=single) as response:
-                assert response.status == 201
-            return await capture(http, document(event(1)))
-
-    async def second_run(capture_id: str) -> tuple[Any, int]:
-        async with capture_api(tmp_path, bootstrap, topics) as http:
-            job = await finished_job(http, f"/capture/{capture_id}")
-            async with http.post("/events", json=single) as response:
-                return job, response.status
-
-    job = asyncio.run(first_run())
-    again, status = asyncio.run(second_run(job["captureID"]))
-    assert again == job
-    assert status == 409
-
-
-def test_a_job_interrupted_by_a_crash_is_resumed_at_start(
-    bootstrap: str, topics: Topics, tmp_path: Path
-) -> None:
-    # What a crash leaves: the spooled body, the job still running, a claim never confirmed.
-    events = [event(0), event(1)]
-    store = JobStore(tmp_path / "capture" / "capture.sqlite3")
-    store.create("idcrashed", "rollback", "application/ld+json", 2)
-    store.claim(events[0]["eventID"], "idcrashed")
-    store.close()
-    bodies = tmp_path / "capture" / "bodies"
-    bodies.mkdir(parents=True)
-    (bodies / "idcrashed").write_bytes(document(*events))
-    (bodies / "stray.part").write_bytes(b"half a body")
-
-    async def scenario() -> Any:
-        async with capture_api(tmp_path, bootstrap, topics) as http:
-            return await finished_job(http, "/capture/idcrashed")
-
-    job = asyncio.run(scenario())
-    assert job["success"] is True, job
-    assert (job["publishedCount"], job["duplicateCount"]) == (2, 0)
-    assert len(trace_events(bootstrap, topics.events, 2)) == 2
-    assert list(bodies.iterdir()) == []
-
-
 def test_xml_documents_are_captured(bootstrap: str, topics: Topics, tmp_path: Path) -> None:
     xml = (
         b'<?xml version="1.0" encoding="UTF-8"?>'
@@ -420,47 +334,3 @@ def test_xml_documents_are_captured(bootstrap: str, topics: Topics, tmp_path: Pa
     assert record["origin"]["format"] == "epcis-xml-2.0"
     assert record["bizStep"] == "commissioning"
     assert record["eventID"].startswith("ni:///sha-256;")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.mark.parametrize("command", ["capture", "run"])
-def test_the_cli_command_serves_and_stops_cleanly_on_sigterm(
-    bootstrap: str, tmp_path: Path, command: str
-) -> None:
-    port = _free_port()
-    env = {**os.environ, "ORETRAIL_BOOTSTRAP": bootstrap, "ORETRAIL_HOME": str(tmp_path),
-           "ORETRAIL_CAPTURE_PORT": str(port)}  # fmt: skip
-    code = f"from oretrail.cli._capture import {command}; {command}()"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        status = _options_when_up(port, proc)
-        assert status == 204
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 0, stderr
-    assert f"http://127.0.0.1:{port}" in stderr
-    assert (tmp_path / "capture" / "capture.sqlite3").is_file()
-
-
-def _options_when_up(port: int, proc: subprocess.Popen[str]) -> int:
-    async def probe() -> int:
-        deadline = time.monotonic() + 60
-        async with aiohttp.ClientSession() as http:
-            while True:
-                assert proc.poll() is None, "the command exited early"
-                try:
-                    async with http.options(f"http://127.0.0.1:{port}/capture") as response:
-                        return response.status
-                except aiohttp.ClientConnectionError:
-                    assert time.monotonic() < deadline, "the capture interface never came up"
-                    await asyncio.sleep(0.2)
-
-    return asyncio.run(probe())

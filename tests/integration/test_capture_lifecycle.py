@@ -1,0 +1,166 @@
+"""The capture interface's lifecycle on the real broker: jobs and captured event ids survive
+a restart, a job interrupted by a crash is resumed, and the CLI commands stop on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from connectors.capture import JobStore
+from tests.capture_client import (
+    CONTEXT,
+    Topics,
+    capture,
+    capture_api,
+    document,
+    event,
+    finished_job,
+    make_topics,
+    trace_events,
+)
+
+
+@pytest.fixture
+def topics(bootstrap: str, unique_name: str) -> Topics:
+    return make_topics(bootstrap, unique_name)
+
+
+def test_jobs_and_captured_ids_survive_a_restart(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    single = {"@context": CONTEXT, **event(0)}
+
+    async def first_run() -> Any:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            async with http.post("/events", json=single) as response:
+                assert response.status == 201
+            return await capture(http, document(event(1)))
+
+    async def second_run(capture_id: str) -> tuple[Any, int]:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            job = await finished_job(http, f"/capture/{capture_id}")
+            async with http.post("/events", json=single) as response:
+                return job, response.status
+
+    job = asyncio.run(first_run())
+    again, status = asyncio.run(second_run(job["captureID"]))
+    assert again == job
+    assert status == 409
+
+
+def test_a_job_interrupted_by_a_crash_is_resumed_at_start(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    # What a crash leaves: the spooled body, the job still running, a claim never confirmed.
+    events = [event(0), event(1)]
+    store = JobStore(tmp_path / "capture" / "capture.sqlite3")
+    store.create("idcrashed", "rollback", "application/ld+json", 2)
+    store.claim(events[0]["eventID"], "idcrashed")
+    store.close()
+    bodies = tmp_path / "capture" / "bodies"
+    bodies.mkdir(parents=True)
+    (bodies / "idcrashed").write_bytes(document(*events))
+    (bodies / "stray.part").write_bytes(b"half a body")
+
+    async def scenario() -> Any:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            return await finished_job(http, "/capture/idcrashed")
+
+    job = asyncio.run(scenario())
+    assert job["success"] is True, job
+    assert (job["publishedCount"], job["duplicateCount"]) == (2, 0)
+    assert len(trace_events(bootstrap, topics.events, 2)) == 2
+    assert list(bodies.iterdir()) == []
+
+
+def test_stopping_leaves_a_running_job_for_the_next_start_which_finishes_it(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    events = [event(i) for i in range(4000)]
+
+    async def interrupted() -> str:
+        async with (
+            capture_api(tmp_path, bootstrap, topics) as http,
+            http.post(
+                "/capture",
+                data=document(*events),
+                headers={
+                    "Content-Type": "application/json",
+                    "GS1-Capture-Error-Behaviour": "proceed",
+                },
+            ) as response,
+        ):
+            assert response.status == 202
+            return response.headers["Location"]
+        # leaving the block stops the service while the job is under way
+
+    location = asyncio.run(interrupted())
+    store = JobStore(tmp_path / "capture" / "capture.sqlite3")
+    left = store.get(location.rsplit("/", 1)[1])
+    store.close()
+    assert left is not None
+    assert left.running  # not finished, not failed: left for the next start
+
+    async def resumed() -> Any:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            return await finished_job(http, location)
+
+    job = asyncio.run(resumed())
+    assert job["success"] is True, job["errors"][:3]
+    assert (job["publishedCount"], job["duplicateCount"]) == (4000, 0)
+    records = trace_events(bootstrap, topics.events, 4000)
+    assert sorted(r["eventID"] for r in records) == sorted(e["eventID"] for e in events)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", ["capture", "run"])
+def test_the_cli_command_serves_and_stops_cleanly_on_sigterm(
+    bootstrap: str, tmp_path: Path, command: str
+) -> None:
+    port = _free_port()
+    env = {**os.environ, "ORETRAIL_BOOTSTRAP": bootstrap, "ORETRAIL_HOME": str(tmp_path),
+           "ORETRAIL_CAPTURE_PORT": str(port)}  # fmt: skip
+    code = f"from oretrail.cli._capture import {command}; {command}()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        status = _options_when_up(port, proc)
+        assert status == 204
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert f"http://127.0.0.1:{port}" in stderr
+    assert (tmp_path / "capture" / "capture.sqlite3").is_file()
+
+
+def _options_when_up(port: int, proc: subprocess.Popen[str]) -> int:
+    async def probe() -> int:
+        deadline = time.monotonic() + 60
+        async with aiohttp.ClientSession() as http:
+            while True:
+                assert proc.poll() is None, "the command exited early"
+                try:
+                    async with http.options(f"http://127.0.0.1:{port}/capture") as response:
+                        return response.status
+                except aiohttp.ClientConnectionError:
+                    assert time.monotonic() < deadline, "the capture interface never came up"
+                    await asyncio.sleep(0.2)
+
+    return asyncio.run(probe())
