@@ -80,7 +80,9 @@ class ErpFileSource(Source):
         source = str(path)
         items: list[tuple[int, Callable[[], Item]]] = []
         try:
-            text = path.read_text(encoding=self.mapping.csv.encoding)
+            # JSON is UTF-8 by definition (RFC 8259); the mapping's encoding is the CSV one
+            encoding = self.mapping.csv.encoding if kind_format == "erp-csv" else "utf-8-sig"
+            text = path.read_text(encoding=encoding)
         except (OSError, UnicodeDecodeError) as exc:
             # the whole file is one dead letter, positioned past its last line
             whole = _whole(path)

@@ -171,7 +171,8 @@ class ErpPostgresSource(Source):
     def _relation(self, source: StagingSource) -> sql.Composable:
         if source.table is not None:
             return sql.Identifier(*source.table.split("."))
-        return sql.SQL("({})").format(sql.SQL(source.query or ""))
+        # a literal % in the query (LIKE 'x%') must not read as a parameter placeholder
+        return sql.SQL("({})").format(sql.SQL((source.query or "").replace("%", "%%")))
 
     def _fetch(self, source: StagingSource, xmin: int, after: Mark | None) -> list[dict[str, Any]]:
         conn = self._connection()
@@ -230,7 +231,6 @@ class ErpPostgresSource(Source):
             keys.append(key)
             places.append(self._place(source, row, key))
         cuts = Cuts([(kind, group) for kind, group, _ in places])
-        self._read[label] = (xid, keys[-1])
         for kind, group in cuts.order():
             indexes = cuts.rows((kind, group))
             last = members[indexes[-1]]
@@ -248,6 +248,7 @@ class ErpPostgresSource(Source):
                 self._marks[label] = (xid, keys[cut])
             self._pending.append((last.position, dict(self._marks)))
             yield item
+        self._read[label] = (xid, keys[-1])
 
     def _place(
         self, source: StagingSource, row: dict[str, Any], key: Any

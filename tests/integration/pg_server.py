@@ -8,6 +8,7 @@ No binaries means a failed test saying to run ``make setup``: never a silent ski
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -44,23 +45,6 @@ def server_binaries() -> Path:
     return Path(found[-1]).parent
 
 
-@dataclass(frozen=True)
-class PostgresServer:
-    folder: Path
-    port: int
-    bindir: Path
-
-    def dsn(self, dbname: str = "postgres") -> str:
-        return f"host=127.0.0.1 port={self.port} user=postgres dbname={dbname}"
-
-    def create_database(self) -> str:
-        """A fresh database; its DSN."""
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(self.dsn(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return self.dsn(name)
-
-
 def _as_server_user(argv: list[str]) -> list[str]:
     if os.geteuid() == 0:
         return ["runuser", "-u", "postgres", "--", *argv]
@@ -73,6 +57,39 @@ def _run(argv: list[str]) -> None:
         raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
 
 
+@dataclass(frozen=True)
+class PostgresServer:
+    folder: Path
+    port: int
+    bindir: Path
+
+    @property
+    def data(self) -> Path:
+        return self.folder / "data"
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={dbname}"
+
+    def create_database(self) -> str:
+        """A fresh database; its DSN."""
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.dsn(name)
+
+    def start(self) -> None:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        log = self.folder / "server.log"
+        _run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(log), "-o", options,
+              "-w", "-t", "60", "start"])  # fmt: skip
+
+    def stop(self) -> None:
+        _run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+
+
 @contextmanager
 def running_postgres() -> Iterator[PostgresServer]:
     bindir = server_binaries()
@@ -81,22 +98,13 @@ def running_postgres() -> Iterator[PostgresServer]:
     folder = Path(tempfile.mkdtemp(prefix="oretrail-pg-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
-    data, log = folder / "data", folder / "server.log"
     server = PostgresServer(folder, free_port(), bindir)
-    _run([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-          "-E", "UTF8", "--locale=C", "--no-sync"])  # fmt: skip
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {server.port} -k {folder} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
     try:
-        _run([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
-              "-w", "-t", "60", "start"])  # fmt: skip
+        _run([str(bindir / "initdb"), "-D", str(server.data), "-U", "postgres",
+              "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])  # fmt: skip
+        server.start()
         yield server
     finally:
-        subprocess.run(
-            _as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-            capture_output=True,
-            timeout=120,
-        )
+        with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+            server.stop()  # already stopped when a test left it down
         shutil.rmtree(folder, ignore_errors=True)

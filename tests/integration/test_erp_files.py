@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from confluent_kafka import Producer
 
 from connectors.erp import ErpFileConfig, ErpFileSource
 from connectors.sdk import HEADER_PREFIX, Counts, SourceRunner, StateStore
+from oretrail.cli import cli
 from oretrail.kafka import TopicSpec, ensure_topics, producer_config
 from oretrail.serde import SingleObjectSerde
 from tests.kafka_helpers import read_topic
@@ -170,3 +172,16 @@ def test_restart_resumes_after_the_committed_row(
     ]
     assert sorted(_document(r) for r in got) == ["1000417", "1000418", "CO-HYD-01/RCY-2026-1030"]
     assert StateStore(state).load() == f"{exports / 'production-orders-2026-11-01.csv'}:7"
+
+
+def test_the_cli_runs_the_example(bootstrap: str, unique_name: str, tmp_path: Path) -> None:
+    events, _ = _topics(bootstrap, unique_name)
+    exports = tmp_path / "exports"
+    shutil.copytree(EXAMPLE / "exports", exports)
+    args = ["--bootstrap", bootstrap, "--home", str(tmp_path / "home"), "connectors", "run"]
+    sets = [f"mapping={EXAMPLE / 'refinery-mapping.yaml'}", f"paths=[{exports}]", f"topic={events}"]
+    command = [*args, "erp-file", *(part for s in sets for part in ("--set", s))]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 0, result.output
+    assert "erp-file: 8 accepted, 0 rejected" in result.output
+    assert len(read_topic(bootstrap, events, expect=8)) == 8

@@ -197,6 +197,44 @@ def test_a_transaction_still_open_is_never_passed_over(staging: str, tmp_path: P
     source.close()
 
 
+def _next_item(polled: Iterator[Any], within: float) -> Any:
+    deadline = time.monotonic() + within
+    for item in polled:
+        if item is not None or time.monotonic() > deadline:
+            return item
+    return None
+
+
+def test_a_query_source_rides_out_a_database_outage(
+    postgres: PostgresServer, staging: str, tmp_path: Path
+) -> None:
+    deliveries = StagingSource(
+        name="deliveries",
+        query="""SELECT * FROM erp_staging.goods_movements WHERE "BWART" = '601'""",
+        kinds=["goods_issue"],
+    )
+    connector = config(staging, "unused", poll_interval=0.1).model_copy(
+        update={"sources": (deliveries,)}
+    )
+    source = ErpPostgresSource(connector)
+    source.open(StateStore(tmp_path / "state.json"))
+    polled = source.poll()
+    with psycopg.connect(staging) as conn:
+        insert_movements(conn, [movement("4900000001")])
+    assert _next_item(polled, 10).position == "deliveries:1"
+    postgres.stop()
+    try:
+        # the connection is gone: the source idles and retries instead of failing
+        assert [next(polled) for _ in range(3)] == [None, None, None]
+    finally:
+        postgres.start()
+    with psycopg.connect(staging) as conn:
+        insert_movements(conn, [movement("4900000002")])
+    assert _next_item(polled, 30).position == "deliveries:2"
+    source.stop()
+    source.close()
+
+
 class Tail:
     """Every message of a topic as it arrives, decoded, from a background consumer."""
 
