@@ -238,7 +238,8 @@ class EventBuilder:
             elif spec.from_prefix:
                 prefix = self.mapping.identifiers.company_prefix
                 assert prefix is not None  # the mapping model checked it
-                key = _gs1.from_prefix(prefix, code, what=spec.scheme)
+                what = "item" if spec.scheme in ("lgtin", "gtin") else "location"
+                key = _gs1.from_prefix(prefix, code, what=what)
             else:
                 key = code
             if spec.scheme == "gtin":

@@ -83,6 +83,8 @@ def raw(value: Value, row: Row) -> Any:
     else:
         cell = value.const
     if _blank(cell):
+        if value.map is not None and "" in value.map:
+            return value.map[""]  # a blank flag can mean something (SAP: not set)
         if value.optional:
             return None
         raise RowError(f"{label(value)} is empty")
@@ -161,6 +163,8 @@ def typed(value: Value, row: Row, numbers: NumberFormat, zone: str) -> Any:
         return word in _TRUE
     if cell is None or value.type == "boolean":
         return cell
+    if isinstance(cell, int | float) and (value.const is not None or value.map is not None):
+        return cell  # a number written in the mapping stays a number
     return as_text(cell)
 
 

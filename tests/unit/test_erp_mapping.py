@@ -284,3 +284,69 @@ def test_mapping_file_errors_name_the_file(tmp_path: Path) -> None:
         load_mapping(path)
     with pytest.raises(MappingError, match="cannot read mapping"):
         load_mapping(tmp_path / "absent.yaml")
+
+
+_FEATURES = """\
+timezone: America/Toronto
+identifiers: {company_prefix: "9506000"}
+kinds:
+  lots:
+    document: {column: LOT}
+    event:
+      type: ObjectEvent
+      action: {column: FLAG, map: {"": ADD, X: DELETE}, optional: true}
+      event_time: {column: MADE}
+      biz_step: {column: STEP, map: {"10": commissioning, "20": inspecting}}
+      read_point: {scheme: sgln, code: {column: SITE}, from_prefix: true}
+      biz_location: {scheme: uri, code: {template: "urn:example:site:{SITE}"}}
+      quantities:
+        - epc_class: {scheme: lgtin, code: {column: ITEM}, from_prefix: true, lot: {column: LOT}}
+          quantity: {column: KG}
+          unit: kg
+      biz_transactions:
+        - {type: po, id: {template: "urn:example:po:{PO}", optional: true}}
+      ilmd:
+        cbvmda:itemExpirationDate: {column: BEST_BEFORE, type: date, format: "%Y%m%d"}
+        ot:drums: {column: DRUMS, type: integer}
+        ot:conflictFree: {column: CF, type: boolean}
+        ot:grade: {column: GRADE, optional: true}
+        ot:carbonFootprint: {ot:kgCO2ePerKg: 2.1, ot:stage: RawMaterialExtraction}
+"""
+
+
+def test_identifier_schemes_maps_and_typed_ilmd() -> None:
+    builder = EventBuilder(parse(_FEATURES))
+    row: dict[str, Any] = {
+        "LOT": "L-1", "FLAG": "X", "MADE": "2026-07-01T06:00:00", "STEP": "10", "SITE": "1234",
+        "ITEM": "13435", "KG": "12.5", "PO": "", "BEST_BEFORE": "20270701", "DRUMS": "40",
+        "CF": "x", "GRADE": " ",
+    }  # fmt: skip
+    event = builder.event("lots", [row]).event
+    assert event["action"] == "DELETE"
+    assert event["eventTime"] == "2026-07-01T06:00:00.000-04:00"  # Toronto, summer time
+    assert event["eventTimeZoneOffset"] == "-04:00"
+    assert event["bizStep"] == "commissioning"
+    assert event["readPoint"] == {"id": "https://id.gs1.org/414/9506000012346"}
+    assert event["bizLocation"] == {"id": "urn:example:site:1234"}
+    assert event["quantityList"] == [
+        {"epcClass": "https://id.gs1.org/01/09506000134352/10/L-1", "quantity": 12.5, "uom": "KGM"}
+    ]
+    assert "bizTransactionList" not in event  # no PO on this row: optional, left out
+    assert event["ilmd"] == {
+        "cbvmda:itemExpirationDate": "2027-07-01",
+        "ot:drums": 40,
+        "ot:conflictFree": True,
+        "ot:carbonFootprint": {"ot:kgCO2ePerKg": 2.1, "ot:stage": "RawMaterialExtraction"},
+    }
+    row.update(FLAG="", PO="4711", DRUMS="40,5", CF="maybe", STEP="30")
+    assert builder.event("lots", [{**row, "DRUMS": "40", "CF": "no", "STEP": "20"}]).event[
+        "bizTransactionList"
+    ] == [{"type": "po", "bizTransaction": "urn:example:po:4711"}]
+    with pytest.raises(RowError, match=r"column 'STEP': '30' is not one of \['10', '20'\]"):
+        builder.event("lots", [row])
+    with pytest.raises(RowError, match="column 'CF': 'maybe' is not a yes/no value"):
+        builder.event("lots", [{**row, "STEP": "10", "DRUMS": "4"}])
+    with pytest.raises(RowError, match="column 'DRUMS': '40,5' is not a number"):
+        builder.event("lots", [{**row, "STEP": "10", "CF": "1"}])
+    with pytest.raises(RowError, match="column 'ITEM': item reference '1234567' is longer"):
+        builder.event("lots", [{**row, "STEP": "10", "CF": "1", "DRUMS": "4", "ITEM": "1234567"}])

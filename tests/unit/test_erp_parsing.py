@@ -138,11 +138,11 @@ def test_known_keys() -> None:
     assert _gs1.gtin14("09506000134352") == "09506000134352"
     assert _gs1.gtin14("9506000134352") == "09506000134352"  # a GTIN-13
     assert _gs1.gln("0950600022349") == "0950600022349"
-    assert _gs1.from_prefix("9506000", "13435", what="gtin") == "9506000134352"
+    assert _gs1.from_prefix("9506000", "13435", what="item") == "9506000134352"
     with pytest.raises(ValueError, match="bad check digit"):
         _gs1.gtin14("09506000134353")
     with pytest.raises(ValueError, match="longer than the 5 digits"):
-        _gs1.from_prefix("9506000", "123456", what="gtin")
+        _gs1.from_prefix("9506000", "123456", what="item")
 
 
 def test_digital_links() -> None:
