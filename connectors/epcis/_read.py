@@ -17,6 +17,8 @@ def sniff(stream: IO[bytes]) -> str:
     start = stream.tell()
     head = stream.read(512)
     stream.seek(start)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "xml"  # UTF-16 with a byte-order mark: only XML may be UTF-16 here (JSON is UTF-8)
     text = head.removeprefix(_BOM).lstrip()
     if text.startswith(b"{") or text.startswith(b"["):
         return "json"

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from oretrail.cli._broker import broker
+from oretrail.cli._capture import capture, run
 from oretrail.cli._connectors import connectors_group
 from oretrail.cli._demo import demo
 from oretrail.cli._dlq import dlq
@@ -50,6 +51,8 @@ cli.add_command(connectors_group)
 cli.add_command(dlq)
 cli.add_command(ingest)
 cli.add_command(demo)
+cli.add_command(capture)
+cli.add_command(run)
 
 
 def main() -> None:

@@ -135,9 +135,11 @@ def test_the_cli_command_serves_and_stops_cleanly_on_sigterm(
     port = _free_port()
     env = {**os.environ, "ORETRAIL_BOOTSTRAP": bootstrap, "ORETRAIL_HOME": str(tmp_path),
            "ORETRAIL_CAPTURE_PORT": str(port)}  # fmt: skip
-    code = f"from oretrail.cli._capture import {command}; {command}()"
     proc = subprocess.Popen(
-        [sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True
+        [str(Path(sys.executable).parent / "oretrail"), command],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         status = _options_when_up(port, proc)
