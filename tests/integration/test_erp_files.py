@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from confluent_kafka import Producer
 
 from connectors.erp import ErpFileConfig, ErpFileSource
-from connectors.sdk import HEADER_PREFIX, Counts, SourceRunner, StateStore
+from connectors.sdk import HEADER_PREFIX, Counts, Rejected, SourceRunner, StateStore
 from oretrail.cli import cli
 from oretrail.kafka import TopicSpec, ensure_topics, producer_config
 from oretrail.serde import SingleObjectSerde
@@ -185,3 +185,41 @@ def test_the_cli_runs_the_example(bootstrap: str, unique_name: str, tmp_path: Pa
     assert result.exit_code == 0, result.output
     assert "erp-file: 8 accepted, 0 rejected" in result.output
     assert len(read_topic(bootstrap, events, expect=8)) == 8
+
+
+def test_unreadable_files_are_dead_letters_too(tmp_path: Path) -> None:
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(_MAPPING)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    broken = inbox / "a-broken.json"
+    good = '{"doc": "1", "item": "1", "gtin": "09506000134352", "lot": "L1", "qty": "1", '
+    good += f'"unit": "kg", "posted": "{_GOOD}"}}'
+    broken.write_text(f"[\n{good},\n{good.replace('L1', 'L2')}\n{{]\n")
+    latin = inbox / "b-latin1.csv"
+    latin.write_bytes("doc;item;gtin;lot;qty;unit;posted\n7;1;x;Lø;1;kg;x\n".encode("latin-1"))
+    source = ErpFileSource(ErpFileConfig(mapping=mapping, paths=(inbox,)))
+    state = StateStore(tmp_path / "state" / "state.json")
+    source.open(state)
+    items = list(source.poll())
+    assert [type(i).__name__ for i in items] == [
+        "SourceRecord",
+        "SourceRecord",
+        "Rejected",
+        "Rejected",
+    ]
+    truncated, undecodable = items[2], items[3]
+    assert isinstance(truncated, Rejected)
+    assert isinstance(undecodable, Rejected)
+    # no comma after the second item: the rest of the file, from there, is one dead letter
+    assert truncated.position == f"{broken}:4"
+    assert truncated.message == "expected ',' or ']' after an array item"
+    assert truncated.payload == b"{]\n"
+    assert (undecodable.error_class, undecodable.position) == ("UnicodeDecodeError", f"{latin}:3")
+    assert undecodable.payload == latin.read_bytes()
+    for item in items:
+        source.commit(item.position)
+    assert list(ErpFileSource(source.cfg).poll()) != []  # without state: all again
+    again = ErpFileSource(source.cfg)
+    again.open(state)
+    assert list(again.poll()) == []  # with it: nothing
