@@ -75,7 +75,7 @@ class EventBuilder:
         raise RowError(f"the row matches the where filter of no record kind of {list(candidates)}")
 
     def group_key(self, kind: str, row: Row) -> tuple[str, ...]:
-        """The group of a row (its own singleton group when the kind does not group)."""
+        """The ``group_by`` values of a row (empty when the kind does not group)."""
         columns = self.mapping.kinds[kind].group_by
         key = []
         for column in columns:
@@ -133,7 +133,8 @@ class EventBuilder:
 
     def _head(self, kind: Kind, spec: EventSpec, row: Row) -> dict[str, Any]:
         when = moment(spec.event_time, row, self.mapping.timezone)
-        assert when is not None  # event_time is never optional: moment raised otherwise
+        if when is None:  # only when the mapping made it optional
+            raise RowError(f"{label(spec.event_time)}: an event needs its time")
         event: dict[str, Any] = {
             "type": spec.type,
             "eventTime": epcis_time(when),
@@ -185,9 +186,12 @@ class EventBuilder:
     def _document(self, kind: Kind, row: Row) -> str:
         if kind.document is not None:
             found = text(kind.document, row)
-            if found is not None:
+            if found:
                 return found
-        return "/".join(as_text(lookup(row, column)) for column in kind.group_by)
+        if kind.group_by:
+            return "/".join(as_text(lookup(row, column)) for column in kind.group_by)
+        assert kind.document is not None  # the mapping model requires one without group_by
+        raise RowError(f"{label(kind.document)}: the ERP document of the event is empty")
 
     def _parties(self, parties: list[PartySpec], member: str, row: Row) -> list[dict[str, str]]:
         out = []
