@@ -15,7 +15,8 @@ from connectors.capture._app import CaptureService, create_app, serving
 from connectors.capture._config import CaptureConfig
 from connectors.capture._jobs import Claim, Job, JobStore, job_document
 from connectors.capture._openapi import openapi_document
-from connectors.capture._publish import CONNECTOR, DuplicateEvent, Publisher
+from connectors.capture._prepare import CONNECTOR
+from connectors.capture._publish import DuplicateEvent, Publisher
 
 __all__ = [
     "CONNECTOR",

@@ -5,11 +5,19 @@ Routes: ``OPTIONS|POST|GET /capture``, ``OPTIONS|GET /capture/{captureID}``,
 size cap, checked synchronously (well-formed, event count), and captured by worker threads;
 the jobs and the captured-event index live in SQLite, so a restart loses nothing and takes
 up the jobs it interrupted.
+
+Bad input gets its 400 only once its dead letter is acknowledged (a client error response
+alone is no record): an unreadable ``POST /capture`` body (source ``capture``) and an
+unreadable or invalid ``POST /events`` event (source ``events``). Invalid events inside a
+capture job are dead-lettered by the job. Refused at the door and not dead-lettered: 413 (too
+big), 415 (a media type we do not read), 406 and a 400 for a bad request header — the request
+is turned away for what it is, not for what it holds, and the client still has it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
 import uuid
@@ -23,13 +31,15 @@ from urllib.parse import quote
 from aiohttp import web
 
 from connectors.capture import _problems as p
+from connectors.capture import _responses as r
 from connectors.capture._config import CaptureConfig
 from connectors.capture._jobs import Behaviour, JobStore, job_document, new_capture_id
 from connectors.capture._openapi import openapi_document
+from connectors.capture._prepare import Refused, head
 from connectors.capture._publish import DuplicateEvent, Publisher
 from connectors.capture._scan import MalformedBody, TooManyEvents, count_events
 from connectors.capture._single import single_event
-from connectors.sdk import DeliveryError
+from connectors.sdk import DeliveryError, Rejected
 from oretrail.epcis import EpcisParseError, EpcisValidationError, from_trace_event, merged_context
 from oretrail.serde import Serde
 
@@ -102,50 +112,25 @@ class _TooLarge(Exception):
     pass
 
 
-def _problem(
-    kind: str, title: str, status: int, detail: str | None = None, **headers: str
-) -> web.Response:
-    return web.json_response(
-        p.problem(kind, title, status, detail),
-        status=status,
-        content_type=p.PROBLEM_JSON,
-        headers=headers or None,
-    )
+async def _dead_lettered(capture: _Capture, rejected: Rejected, title: str) -> web.Response:
+    """400 for bad input once its dead letter is acknowledged; 500 if it could not be written."""
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(capture.events_pool, capture.publisher.dead_letter, rejected)
+    except DeliveryError as exc:
+        log.error("bad input from %s not dead-lettered: %s", rejected.source, exc)
+        return r.problem_response(
+            p.IMPLEMENTATION,
+            "The bad input could not be dead-lettered",
+            500,
+            f"{rejected.message}; dead letter not acknowledged: {exc}",
+        )
+    return r.problem_response(p.VALIDATION, title, 400, rejected.message)
 
 
-def _too_large(cfg: CaptureConfig, detail: str) -> web.Response:
-    return _problem(
-        p.CAPTURE_LIMIT,
-        "Capture payload too large",
-        413,
-        detail,
-        **{
-            "GS1-EPCIS-Capture-Limit": str(cfg.max_events),
-            "GS1-EPCIS-Capture-File-Size-Limit": str(cfg.max_bytes),
-        },
-    )
-
-
-def _not_acceptable(detail: str) -> web.Response:
-    return _problem(p.NOT_ACCEPTABLE, "Not acceptable", 406, detail)
-
-
-def _versions_problem(request: web.Request) -> web.Response | None:
-    headers = request.headers
-    if not p.version_supported(headers.get("GS1-EPCIS-Version"), p.EPCIS_MIN, p.EPCIS_MAX):
-        return _not_acceptable(f"GS1-EPCIS-Version must be {p.EPCIS_MIN} to {p.EPCIS_MAX}")
-    if not p.version_supported(headers.get("GS1-CBV-Version"), p.CBV_MIN, p.CBV_MAX):
-        return _not_acceptable(f"GS1-CBV-Version must be {p.CBV_MIN} to {p.CBV_MAX}")
-    return None
-
-
-def _unsupported(request: web.Request) -> web.Response:
-    return _problem(
-        p.UNSUPPORTED_MEDIA,
-        "Unsupported Media Type",
-        415,
-        f"{request.content_type} is not one of {', '.join(p.MEDIA_TYPES)}",
-    )
+def _head(path: Path) -> bytes:
+    with path.open("rb") as stream:
+        return head(stream)
 
 
 async def _read_body(request: web.Request, sink: IO[bytes], limit: int) -> None:
@@ -160,15 +145,11 @@ async def _read_body(request: web.Request, sink: IO[bytes], limit: int) -> None:
         sink.write(chunk)
 
 
-def _versions() -> dict[str, str]:
-    return {"GS1-EPCIS-Version": p.EPCIS_VERSION, "GS1-CBV-Version": p.CBV_VERSION}
-
-
 async def options_capture(request: web.Request) -> web.Response:
     cfg = request.app[CAPTURE].cfg
     return web.Response(
         status=204,
-        headers=_discovery("OPTIONS, POST, GET")
+        headers=r.discovery("OPTIONS, POST, GET")
         | {
             "GS1-EPCIS-Capture-Limit": str(cfg.max_events),
             "GS1-EPCIS-Capture-File-Size-Limit": str(cfg.max_bytes),
@@ -177,56 +158,49 @@ async def options_capture(request: web.Request) -> web.Response:
     )
 
 
-def _discovery(allow: str) -> dict[str, str]:
-    return {
-        "Allow": allow,
-        **_versions(),
-        "GS1-EPCIS-Min": p.EPCIS_MIN,
-        "GS1-EPCIS-Max": p.EPCIS_MAX,
-        "GS1-CBV-Min": p.CBV_MIN,
-        "GS1-CBV-Max": p.CBV_MAX,
-    }
-
-
 async def post_capture(request: web.Request) -> web.Response:
     capture = request.app[CAPTURE]
     cfg = capture.cfg
     kind = p.body_kind(request.content_type)
     if kind is None:
-        return _unsupported(request)
-    refused = _versions_problem(request)
+        return r.unsupported(request)
+    refused = r.versions_problem(request)
     if refused is not None:
         return refused
     try:
         behaviour = p.behaviour_of(request.headers.get("GS1-Capture-Error-Behaviour"))
     except ValueError as exc:
-        return _problem(p.VALIDATION, "Invalid request header", 400, str(exc))
+        return r.problem_response(p.VALIDATION, "Invalid request header", 400, str(exc))
     spool = capture.bodies / f"{uuid.uuid4().hex}.part"
     try:
         try:
             with spool.open("wb") as sink:
                 await _read_body(request, sink, cfg.max_bytes)
         except _TooLarge:
-            return _too_large(cfg, f"the body is larger than {cfg.max_bytes} bytes")
+            return r.too_large(cfg, f"the body is larger than {cfg.max_bytes} bytes")
         loop = asyncio.get_running_loop()
         try:
             count = await loop.run_in_executor(None, count_events, spool, kind, cfg.max_events)
         except TooManyEvents as exc:
-            return _too_large(cfg, str(exc))
+            return r.too_large(cfg, str(exc))
         except MalformedBody as exc:
-            return _problem(p.VALIDATION, "Unreadable EPCIS document", 400, str(exc))
+            payload = await loop.run_in_executor(None, _head, spool)
+            rejected = Rejected.from_exception(
+                exc, source="capture", position="0", stage="parse", payload=payload
+            )
+            return await _dead_lettered(capture, rejected, "Unreadable EPCIS document")
         capture_id = new_capture_id()
         body = spool.rename(capture.bodies / capture_id)
     finally:
         spool.unlink(missing_ok=True)
     capture.store.create(capture_id, behaviour, request.content_type, count)
     capture.submit(capture_id, body, kind, behaviour)
-    return web.Response(status=202, headers={"Location": f"/capture/{capture_id}", **_versions()})
+    return web.Response(status=202, headers={"Location": f"/capture/{capture_id}", **r.versions()})
 
 
 async def get_captures(request: web.Request) -> web.Response:
     if not p.accepts(request.headers.get("Accept"), _JSON):
-        return _not_acceptable("capture jobs are served as application/json")
+        return r.not_acceptable("capture jobs are served as application/json")
     capture = request.app[CAPTURE]
     size = p.per_page(request.query.get("perPage"), capture.cfg.page_size)
     after = p.page_token(request.query.get("nextPageToken"))
@@ -240,7 +214,7 @@ async def get_captures(request: web.Request) -> web.Response:
 def _job_or_404(request: web.Request) -> tuple[Any, web.Response | None]:
     job = request.app[CAPTURE].store.get(request.match_info["captureID"])
     if job is None:
-        return None, _problem(
+        return None, r.problem_response(
             p.NO_SUCH_NAME,
             "Resource not found",
             404,
@@ -254,51 +228,63 @@ async def get_capture(request: web.Request) -> web.Response:
     if missing is not None:
         return missing
     if not p.accepts(request.headers.get("Accept"), _JSON):
-        return _not_acceptable("capture jobs are served as application/json")
+        return r.not_acceptable("capture jobs are served as application/json")
     return web.json_response(job_document(job), headers={"GS1-EPCIS-Version": p.EPCIS_VERSION})
 
 
 async def options_capture_job(request: web.Request) -> web.Response:
     _, missing = _job_or_404(request)
-    return missing or web.Response(status=204, headers=_discovery("OPTIONS, GET"))
+    return missing or web.Response(status=204, headers=r.discovery("OPTIONS, GET"))
 
 
 async def options_events(request: web.Request) -> web.Response:
-    return web.Response(status=204, headers=_discovery("OPTIONS, POST"))
+    return web.Response(status=204, headers=r.discovery("OPTIONS, POST"))
 
 
 async def post_events(request: web.Request) -> web.Response:
     capture = request.app[CAPTURE]
     kind = p.body_kind(request.content_type)
     if kind is None:
-        return _unsupported(request)
-    refused = _versions_problem(request)
+        return r.unsupported(request)
+    refused = r.versions_problem(request)
     if refused is not None:
         return refused
     if not p.accepts(request.headers.get("Accept"), _JSON, "application/ld+json"):
-        return _not_acceptable("the captured event is answered as application/json")
+        return r.not_acceptable("the captured event is answered as application/json")
     buffer = io.BytesIO()
     try:
         await _read_body(request, buffer, capture.cfg.max_bytes)
     except _TooLarge:
-        return _too_large(capture.cfg, f"the body is larger than {capture.cfg.max_bytes} bytes")
+        return r.too_large(capture.cfg, f"the body is larger than {capture.cfg.max_bytes} bytes")
+    body = buffer.getvalue()
     loop = asyncio.get_running_loop()
     try:
-        event = single_event(buffer.getvalue(), kind)
+        event = single_event(body, kind)
         record = await loop.run_in_executor(
             capture.events_pool, capture.publisher.capture_event, event, kind
         )
     except DuplicateEvent as exc:
-        return _problem(p.ALREADY_EXISTS, "Event already captured", 409, str(exc))
+        return r.problem_response(p.ALREADY_EXISTS, "Event already captured", 409, str(exc))
+    except Refused as exc:  # the body as sent is what can be repaired and replayed
+        rejected = dataclasses.replace(exc.rejected, payload=body)
+        return await _dead_lettered(capture, rejected, "Invalid EPCIS event")
     except EpcisParseError as exc:
-        return _problem(p.VALIDATION, "Unreadable EPCIS event", 400, str(exc))
+        rejected = Rejected.from_exception(
+            exc, source="events", position="0", stage="parse", payload=body
+        )
+        return await _dead_lettered(capture, rejected, "Unreadable EPCIS event")
     except (EpcisValidationError, ValueError) as exc:
-        return _problem(p.VALIDATION, "Invalid EPCIS event", 400, str(exc))
+        rejected = Rejected.from_exception(
+            exc, source="events", position="0", stage="validate", payload=body
+        )
+        return await _dead_lettered(capture, rejected, "Invalid EPCIS event")
     except DeliveryError as exc:
-        return _problem(p.IMPLEMENTATION, "Kafka did not acknowledge the event", 500, str(exc))
+        return r.problem_response(
+            p.IMPLEMENTATION, "Kafka did not acknowledge the event", 500, str(exc)
+        )
     captured = {"@context": merged_context([record]), **from_trace_event(record)}
     location = f"/events/{quote(record['eventID'], safe='')}"
-    return web.json_response(captured, status=201, headers={"Location": location, **_versions()})
+    return web.json_response(captured, status=201, headers={"Location": location, **r.versions()})
 
 
 async def get_openapi(request: web.Request) -> web.Response:
@@ -316,7 +302,9 @@ async def _implementation_errors(request: web.Request, handler: Handler) -> web.
         raise
     except Exception as exc:  # an unexpected fault is a 500 problem, not a bare traceback page
         log.exception("capture request %s %s failed", request.method, request.path)
-        return _problem(p.IMPLEMENTATION, "A server-side error occurred", 500, type(exc).__name__)
+        return r.problem_response(
+            p.IMPLEMENTATION, "A server-side error occurred", 500, type(exc).__name__
+        )
 
 
 def create_app(cfg: CaptureConfig, *, home: Path, bootstrap: str, serde: Serde) -> web.Application:

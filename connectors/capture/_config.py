@@ -26,7 +26,7 @@ class CaptureConfig(BaseSettings):
     )
     topic: str = Field(default="oretrail.events", description="where captured TraceEvents go")
     dlq_topic: str = Field(
-        default=DLQ_TOPIC, description="where events rejected by `proceed` jobs go"
+        default=DLQ_TOPIC, description="where invalid events and unreadable bodies go"
     )
     workers: int = Field(
         default=2, ge=1, le=32, description="capture jobs processed at the same time"

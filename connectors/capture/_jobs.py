@@ -9,6 +9,10 @@ event id is *claimed* (pending) before it is produced, *confirmed* once Kafka ac
 it and *released* when it was not. Pending claims left by a crash are dropped on start-up,
 so a lost acknowledgement leads to one more publication (harmless downstream, where event
 ids are idempotent), never to a lost event.
+
+The dead letters a job wrote are recorded once Kafka acknowledged them, and kept when the job
+is run again after a restart: a resumed job lists its invalid events again but does not
+dead-letter them a second time.
 """
 
 from __future__ import annotations
@@ -53,6 +57,12 @@ CREATE TABLE IF NOT EXISTS job_duplicates (
     event_index INTEGER NOT NULL,
     event_id TEXT NOT NULL,
     PRIMARY KEY (capture_id, event_index)
+);
+CREATE TABLE IF NOT EXISTS job_dead_letters (
+    capture_id TEXT NOT NULL,
+    position TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    PRIMARY KEY (capture_id, position, stage)
 );
 CREATE TABLE IF NOT EXISTS captured (
     event_id TEXT PRIMARY KEY,
@@ -232,7 +242,9 @@ class JobStore:
         )
 
     def restart(self, capture_id: str) -> None:
-        """Forget what an interrupted attempt reported; the job is run again from the start."""
+        """Forget what an interrupted attempt reported; the job is run again from the start.
+
+        Its dead letters stay recorded: they are on Kafka already."""
         with self._tx() as db:
             db.execute("DELETE FROM job_errors WHERE capture_id = ?", (capture_id,))
             db.execute("DELETE FROM job_duplicates WHERE capture_id = ?", (capture_id,))
@@ -263,6 +275,24 @@ class JobStore:
                 "VALUES (?, ?, ?)",
                 [(capture_id, d.index, d.event_id) for d in duplicates],
             )
+
+    def add_dead_letters(self, capture_id: str, letters: Iterable[tuple[str, str]]) -> None:
+        """Record dead letters of the job, by (position, stage), that Kafka acknowledged."""
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO job_dead_letters (capture_id, position, stage) "
+                "VALUES (?, ?, ?)",
+                [(capture_id, position, stage) for position, stage in letters],
+            )
+
+    def dead_letters(self, capture_id: str) -> set[tuple[str, str]]:
+        """The (position, stage) of every dead letter the job wrote, in any attempt."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT position, stage FROM job_dead_letters WHERE capture_id = ?",
+                (capture_id,),
+            ).fetchall()
+        return {(str(position), str(stage)) for position, stage in rows}
 
     def finish(self, capture_id: str, *, success: bool, published: int, rejected: int) -> None:
         with self._tx() as db:

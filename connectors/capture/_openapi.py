@@ -81,7 +81,11 @@ def _problem(kind: str, status: int, description: str, **headers: Any) -> dict[s
 
 
 _RESPONSES = {
-    "400Validation": _problem(p.VALIDATION, 400, "The body is not well-formed or not valid."),
+    "400Validation": _problem(
+        p.VALIDATION,
+        400,
+        "The body is not well-formed or not valid (it is dead-lettered), or a header is invalid.",
+    ),
     "404NotFound": _problem(p.NO_SUCH_NAME, 404, "No capture job with this id."),
     "406NotAcceptable": _problem(
         p.NOT_ACCEPTABLE, 406, "An Accept or GS1-*-Version header asks for what is not served."
@@ -208,7 +212,8 @@ def openapi_document(cfg: CaptureConfig) -> dict[str, Any]:
                                 "default": "rollback",
                             },
                             "rollback: nothing is published if any event is invalid; "
-                            "proceed: valid events are published, invalid ones dead-lettered.",
+                            "proceed: the valid events are published. Either way the invalid "
+                            "events are dead-lettered.",
                         ),
                     ],
                     "requestBody": _body("An EPCISDocument or EPCISQueryDocument.", {}),

@@ -6,7 +6,8 @@
   document says; every route of the app is documented.
 - Job and problem bodies validate against the binding's CaptureJob / RFC 7807 schemas.
 - The official invalid capture examples fail their rollback job with errors naming the
-  problem and publish nothing; the valid examples succeed with every event on Kafka.
+  problem, publish nothing and dead-letter every invalid event (or the unreadable document);
+  the valid examples succeed with every event on Kafka.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ import pytest
 from lxml import etree
 
 from connectors.capture import CaptureConfig, create_app, openapi_document
+from connectors.sdk import HEADER_PREFIX
 from oretrail.serde import SingleObjectSerde
 from tests.capture_client import (
     capture,
     capture_api,
+    consume,
     make_topics,
     record_count,
     trace_events,
@@ -264,6 +267,15 @@ def _invalid_examples(standards: Path) -> list[Path]:
     return sorted((standards / EXAMPLES).glob("*/Capture/Invalid/*"))
 
 
+def _letters_by_source(bootstrap: str, topic: str, expect: int) -> dict[str, list[str]]:
+    """Positions of the committed dead letters on ``topic``, per source."""
+    out: dict[str, list[str]] = {}
+    for msg in consume(bootstrap, topic, expect):
+        source = msg.headers[HEADER_PREFIX + "source.name"].decode()
+        out.setdefault(source, []).append(msg.headers[HEADER_PREFIX + "source.position"].decode())
+    return out
+
+
 def test_invalid_examples_fail_their_rollback_job_and_publish_nothing(
     standards: Path, bootstrap: str, tmp_path: Path, unique_name: str
 ) -> None:
@@ -277,7 +289,8 @@ def test_invalid_examples_fail_their_rollback_job_and_publish_nothing(
         async with capture_api(tmp_path, bootstrap, topics) as http:
             return [(f, await capture(http, f.read_bytes(), MEDIA[f.suffix])) for f in files]
 
-    for path, job in asyncio.run(scenario()):
+    jobs = asyncio.run(scenario())
+    for path, job in jobs:
         assert job["running"] is False
         assert job["success"] is False, path.name
         assert job["captureErrorBehaviour"] == "rollback"
@@ -287,7 +300,13 @@ def test_invalid_examples_fail_their_rollback_job_and_publish_nothing(
         for word in INVALID[path.stem]:
             assert word in details, f"{path.name}: {word!r} not in {details}"
     assert record_count(bootstrap, topics.events) == 0
-    assert record_count(bootstrap, topics.dlq) == 0
+    # one dead letter per error, at the event it names (an unreadable document: position 0)
+    expected = {
+        f"capture/{job['captureID']}": [str(e.get("eventIndex", 0)) for e in job["errors"]]
+        for _, job in jobs
+    }
+    got = _letters_by_source(bootstrap, topics.dlq, sum(map(len, expected.values())))
+    assert got == expected
 
 
 def test_bare_xml_events_are_captured_one_by_one(
@@ -314,6 +333,7 @@ def test_bare_xml_events_are_captured_one_by_one(
     status, problem = answers[-1]
     assert (status, problem["type"]) == (400, "epcisException:ValidationException")
     assert "action" in problem["detail"]
+    assert _letters_by_source(bootstrap, topics.dlq, 1) == {"events": ["0"]}
     records = trace_events(bootstrap, topics.events, len(events))
     assert sorted(r["eventID"] for r in records) == sorted(b["eventID"] for _, b in answers[:-1])
     assert {r["origin"]["format"] for r in records} == {"epcis-xml-2.0"}

@@ -1,5 +1,5 @@
 """The EPCIS capture interface on the real broker: jobs (rollback / proceed), single events,
-duplicates, limits, media types, pagination and XML documents."""
+duplicates, limits, media types, pagination and XML documents; what becomes a dead letter."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from connectors.sdk import HEADER_PREFIX
+from oretrail.kafka import Received
 from tests.capture_client import (
     CONTEXT,
     SERDE,
@@ -29,6 +30,17 @@ from tests.capture_client import (
 @pytest.fixture
 def topics(bootstrap: str, unique_name: str) -> Topics:
     return make_topics(bootstrap, unique_name)
+
+
+def letters(bootstrap: str, topic: str, expect: int) -> list[tuple[dict[str, Any], Received]]:
+    """The dead letters on the test's DLQ topic, decoded, with their messages."""
+    return [
+        (SERDE.decode("dead_letter", m.value, topic), m) for m in consume(bootstrap, topic, expect)
+    ]
+
+
+def header(msg: Received, name: str) -> str:
+    return msg.headers[HEADER_PREFIX + name].decode()
 
 
 def test_rollback_publishes_a_valid_document_once_acknowledged(
@@ -78,7 +90,42 @@ def test_rollback_publishes_nothing_when_one_event_is_invalid(
     assert "eventTime" in job["errors"][1]["detail"]
     assert all(e["type"] == "epcisException:ValidationException" for e in job["errors"])
     assert record_count(bootstrap, topics.events) == 0
-    assert record_count(bootstrap, topics.dlq) == 0
+    dead = letters(bootstrap, topics.dlq, 2)
+    assert len(dead) == 2
+    by_position = {header(m, "source.position"): (letter, m) for letter, m in dead}
+    assert set(by_position) == {"1", "2"}
+    for position, invalid, error in (("1", bad_action, job["errors"][0]),
+                                     ("2", no_time, job["errors"][1])):  # fmt: skip
+        letter, msg = by_position[position]
+        assert header(msg, "connector.name") == "epcis-capture"
+        assert header(msg, "source.name") == f"capture/{job['captureID']}"
+        assert header(msg, "stage") == "validate"
+        assert header(msg, "exception.message") in error["detail"]
+        assert (letter["connector"], letter["position"]) == ("epcis-capture", position)
+        assert json.loads(letter["payload"]) == invalid
+
+
+def test_rollback_dead_letters_an_unreadable_document_as_one_record(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    body = json.dumps({"type": "NotADocument", "epcisBody": {"eventList": []}}).encode()
+
+    async def scenario() -> Any:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            return await capture(http, body)
+
+    job = asyncio.run(scenario())
+    assert job["success"] is False
+    assert [(e["stage"], e["title"]) for e in job["errors"]] == [
+        ("parse", "Unreadable EPCIS document")
+    ]
+    ((letter, msg),) = letters(bootstrap, topics.dlq, 1)
+    assert header(msg, "source.name") == f"capture/{job['captureID']}"
+    assert (header(msg, "source.position"), header(msg, "stage")) == ("0", "parse")
+    assert "NotADocument" in header(msg, "exception.message")
+    assert letter["payload"] == body
+    assert letter["payloadTruncated"] is False
+    assert record_count(bootstrap, topics.events) == 0
 
 
 def test_proceed_publishes_the_valid_and_dead_letters_the_invalid(
@@ -174,6 +221,11 @@ def test_post_events_answers_201_then_409_for_the_same_event(
     assert sources == [f"capture/{job['captureID']}", "events", "events"]
     singles = {r["eventID"] for r in records if r["origin"]["source"] == "events"}
     assert singles == {declared["eventID"], b3["eventID"]}
+    ((letter, msg),) = letters(bootstrap, topics.dlq, 1)  # the 400, never the 409s
+    assert (header(msg, "source.name"), header(msg, "source.position")) == ("events", "0")
+    assert header(msg, "stage") == "validate"
+    assert "NOPE" in header(msg, "exception.message")
+    assert json.loads(letter["payload"]) == {**hashed, "action": "NOPE"}
 
 
 def test_limits_are_advertised_and_enforced_with_413(
@@ -230,20 +282,23 @@ def test_limits_are_advertised_and_enforced_with_413(
     assert got["event"] == 413
     assert got["fits"]["success"] is True
     assert list((tmp_path / "capture" / "bodies").iterdir()) == []  # refused bodies are gone
+    assert record_count(bootstrap, topics.dlq) == 0  # refused at the door, not dead-lettered
 
 
 def test_bad_requests_get_problem_responses(bootstrap: str, topics: Topics, tmp_path: Path) -> None:
+    one_event = document(event(0))
+
     async def scenario() -> list[tuple[int, Any]]:
         out = []
         requests = [
             ("/capture", b"{}", {"Content-Type": "text/plain"}),
             ("/capture", b'{"type": "EPCISDocument", ', {"Content-Type": "application/json"}),
             ("/capture", b"<EPCISDocument>", {"Content-Type": "application/json"}),
-            ("/capture", document(event(0)),
+            ("/capture", one_event,
              {"Content-Type": "application/json", "GS1-Capture-Error-Behaviour": "sometimes"}),
-            ("/capture", document(event(0)),
+            ("/capture", one_event,
              {"Content-Type": "application/json", "GS1-EPCIS-Version": "3.0.0"}),
-            ("/events", document(event(0)), {"Content-Type": "application/json"}),
+            ("/events", one_event, {"Content-Type": "application/json"}),
             ("/events", b"[1, 2]", {"Content-Type": "application/json"}),
             ("/events", b"{}", {"Content-Type": "application/json", "Accept": "text/html"}),
         ]  # fmt: skip
@@ -282,6 +337,15 @@ def test_bad_requests_get_problem_responses(bootstrap: str, topics: Topics, tmp_
         assert detail in body["detail"]
         assert body["title"]
     assert record_count(bootstrap, topics.events) == 0
+    # the unreadable bodies are dead letters; 415 / 406 / a bad header are refused at the door
+    dead = letters(bootstrap, topics.dlq, 4)
+    assert [(header(m, "source.name"), header(m, "stage")) for _, m in dead] == [
+        ("capture", "parse"), ("capture", "parse"), ("events", "parse"), ("events", "parse")
+    ]  # fmt: skip
+    assert [letter["payload"] for letter, _ in dead] == [
+        b'{"type": "EPCISDocument", ', b"<EPCISDocument>", one_event, b"[1, 2]"
+    ]  # fmt: skip
+    assert all(header(m, "connector.name") == "epcis-capture" for _, m in dead)
 
 
 def test_jobs_are_listed_with_pagination(bootstrap: str, topics: Topics, tmp_path: Path) -> None:

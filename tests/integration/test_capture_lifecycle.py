@@ -1,5 +1,6 @@
 """The capture interface's lifecycle on the real broker: jobs and captured event ids survive
-a restart, a job interrupted by a crash is resumed, and the CLI commands stop on SIGTERM."""
+a restart, a job interrupted by a crash is resumed (and dead-letters its invalid events only
+once), and the CLI commands stop on SIGTERM."""
 
 from __future__ import annotations
 
@@ -15,17 +16,24 @@ from typing import Any
 
 import aiohttp
 import pytest
+from confluent_kafka import Producer
 
 from connectors.capture import JobStore
+from connectors.capture._kafka import dead_letter, produce
+from connectors.sdk import HEADER_PREFIX, Rejected
+from oretrail.kafka import producer_config
 from tests.capture_client import (
     CONTEXT,
+    SERDE,
     Topics,
     capture,
     capture_api,
+    consume,
     document,
     event,
     finished_job,
     make_topics,
+    record_count,
     trace_events,
 )
 
@@ -83,17 +91,68 @@ def test_a_job_interrupted_by_a_crash_is_resumed_at_start(
     assert list(bodies.iterdir()) == []
 
 
+def _positions(bootstrap: str, topics: Topics, capture_id: str, expect: int) -> list[str]:
+    """The source positions of the committed dead letters of one job, in order."""
+    return [
+        m.headers[HEADER_PREFIX + "source.position"].decode()
+        for m in consume(bootstrap, topics.dlq, expect)
+        if m.headers[HEADER_PREFIX + "source.name"] == f"capture/{capture_id}".encode()
+    ]
+
+
+def test_a_resumed_rollback_job_dead_letters_its_invalid_events_once(
+    bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    body = document(event(0), event(1, action="WIGGLE"), event(2, action="WOBBLE"))
+    store = JobStore(tmp_path / "capture" / "capture.sqlite3")
+    store.create("idrolled", "rollback", "application/ld+json", 3)
+    store.close()
+    bodies = tmp_path / "capture" / "bodies"
+    bodies.mkdir(parents=True)
+    (bodies / "idrolled").write_bytes(body)
+    # A crash in the middle of writing the dead letters: the job's transaction left open.
+    torn = Producer(producer_config(bootstrap, **{"transactional.id": "oretrail-capture-idrolled"}))
+    torn.init_transactions(30)
+    torn.begin_transaction()
+    half = Rejected("capture/idrolled", "1", "validate", "EpcisValidationError", "torn", b"{}")
+    topic, key, value, headers = dead_letter(SERDE, topics.dlq, half, capture_id="idrolled")
+    produce(torn, topic, key, value, headers=headers)
+    torn.flush(30)
+
+    async def resumed() -> Any:
+        async with capture_api(tmp_path, bootstrap, topics) as http:
+            return await finished_job(http, "/capture/idrolled")
+
+    first = asyncio.run(resumed())  # fences the torn transaction, dead-letters both events
+    assert first["success"] is False
+    assert [e["eventIndex"] for e in first["errors"]] == [1, 2]
+    # A crash after the dead letters were acknowledged, before the job was marked finished.
+    store = JobStore(tmp_path / "capture" / "capture.sqlite3")
+    store.restart("idrolled")
+    store.close()
+    (bodies / "idrolled").write_bytes(body)
+    again = asyncio.run(resumed())
+    assert again["errors"] == first["errors"]  # listed again, as the job document says
+    assert (again["publishedCount"], again["rejectedCount"]) == (0, 3)
+    assert _positions(bootstrap, topics, "idrolled", 2) == ["1", "2"]
+    assert record_count(bootstrap, topics.dlq) > 2  # the torn letter is there, aborted
+    assert record_count(bootstrap, topics.events) == 0
+    assert list(bodies.iterdir()) == []
+
+
 def test_stopping_leaves_a_running_job_for_the_next_start_which_finishes_it(
     bootstrap: str, topics: Topics, tmp_path: Path
 ) -> None:
     events = [event(i) for i in range(4000)]
+    invalid = {0: event(0, action="WIGGLE"), 3999: event(3999, action="WOBBLE")}
+    sent = [invalid.get(i, e) for i, e in enumerate(events)]
 
     async def interrupted() -> str:
         async with (
             capture_api(tmp_path, bootstrap, topics) as http,
             http.post(
                 "/capture",
-                data=document(*events),
+                data=document(*sent),
                 headers={
                     "Content-Type": "application/json",
                     "GS1-Capture-Error-Behaviour": "proceed",
@@ -116,10 +175,16 @@ def test_stopping_leaves_a_running_job_for_the_next_start_which_finishes_it(
             return await finished_job(http, location)
 
     job = asyncio.run(resumed())
-    assert job["success"] is True, job["errors"][:3]
-    assert (job["publishedCount"], job["duplicateCount"]) == (4000, 0)
-    records = trace_events(bootstrap, topics.events, 4000)
-    assert sorted(r["eventID"] for r in records) == sorted(e["eventID"] for e in events)
+    assert [(e["eventIndex"], e["stage"]) for e in job["errors"]] == [
+        (0, "validate"),
+        (3999, "validate"),
+    ]
+    assert (job["publishedCount"], job["rejectedCount"], job["duplicateCount"]) == (3998, 2, 0)
+    records = trace_events(bootstrap, topics.events, 3998)
+    valid = [e for i, e in enumerate(sent) if i not in invalid]
+    assert sorted(r["eventID"] for r in records) == sorted(e["eventID"] for e in valid)
+    # dead-lettered once, whether the first attempt had got to them or not
+    assert _positions(bootstrap, topics, job["captureID"], 2) == ["0", "3999"]
 
 
 def _free_port() -> int:

@@ -182,3 +182,36 @@ def test_any_sequence_of_ids_is_claimed_new_exactly_once_per_distinct_id(
     store.confirm(ids)
     assert all(store.captured_by(event_id) == "job" for event_id in ids)
     store.close()
+
+
+def test_dead_letters_outlive_a_restart_and_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    first = JobStore(path)
+    first.create("id1", "rollback", "application/json", 3)
+    first.create("id2", "proceed", "application/json", 1)
+    first.add_dead_letters("id1", [("1", "validate"), ("2", "validate")])
+    first.add_dead_letters("id1", [("2", "validate"), ("2", "parse")])  # recorded once each
+    first.restart("id1")  # the job runs again; what is on Kafka already stays recorded
+    first.close()
+    again = JobStore(path)
+    assert again.dead_letters("id1") == {("1", "validate"), ("2", "validate"), ("2", "parse")}
+    assert again.dead_letters("id2") == set()
+    again.close()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.sampled_from("0123"), st.sampled_from(["parse", "validate"]))),
+        max_size=5,
+    )
+)
+def test_dead_letters_recorded_in_any_batches_are_their_union(
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[tuple[str, str]]]
+) -> None:
+    store = JobStore(tmp_path_factory.mktemp("letters") / "c.sqlite3")
+    for batch in batches:
+        store.add_dead_letters("job", batch)
+    assert store.dead_letters("job") == {letter for batch in batches for letter in batch}
+    assert store.dead_letters("other") == set()
+    store.close()
