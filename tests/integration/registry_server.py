@@ -3,7 +3,7 @@
 One registry per test session under a temporary home, stopped at the end. Set
 ``ORETRAIL_TEST_SCHEMA_REGISTRY`` to a Confluent-compatible URL (Apicurio's
 ``.../apis/ccompat/v7``, Confluent, Karapace) to run the same tests against that instead.
-Test modules import the fixture: ``from tests.integration.registry_server import registry_url``.
+tests/integration/conftest.py registers it once for every module.
 """
 
 from __future__ import annotations

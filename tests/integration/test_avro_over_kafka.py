@@ -3,47 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 from confluent_kafka import Consumer, Producer
 
 from oretrail.kafka import TopicSpec, consumer_config, ensure_topics, producer_config
 from oretrail.serde import RegistrySerde, Serde, SingleObjectSerde
+from tests.samples import sensor_reading
 
-DRIVERS: dict[str, Callable[[], Serde]] = {
-    "single-object": SingleObjectSerde,
-    "registry-mock": lambda: RegistrySerde("mock://kafka-tests"),
+# One behaviour, every serde backend: registry-less, the client's in-process mock registry,
+# and a real Apicurio Registry through its Confluent-compatible API.
+DRIVERS: dict[str, Callable[[pytest.FixtureRequest], Serde]] = {
+    "single-object": lambda request: SingleObjectSerde(),
+    "registry-mock": lambda request: RegistrySerde("mock://kafka-tests"),
+    "registry-apicurio": lambda request: RegistrySerde(request.getfixturevalue("registry_url")),
 }
 
 
-def _reading(i: int) -> dict[str, object]:
-    return {
-        "readingID": f"r-{i}",
-        "deviceID": "urn:dev:furnace-7",
-        "assetID": "https://id.gs1.org/414/0614141073467",
-        "type": "gs1:Temperature",
-        "time": datetime(2026, 11, 24, 12, 0, i, tzinfo=UTC),
-        "value": 1250.0 + i,
-        "stringValue": None,
-        "uom": "CEL",
-        "attributes": {"line": "kiln-2"},
-        "origin": {
-            "connector": "test",
-            "source": "mqtt://plant/furnace",
-            "position": str(i),
-            "format": "mqtt-json",
-            "receivedAt": datetime(2026, 11, 24, 12, 0, 59, tzinfo=UTC),
-        },
-    }
-
-
 @pytest.mark.parametrize("driver", sorted(DRIVERS))
-def test_produce_consume_decode(bootstrap: str, unique_name: str, driver: str) -> None:
-    serde = DRIVERS[driver]()
+def test_produce_consume_decode(
+    bootstrap: str, unique_name: str, driver: str, request: pytest.FixtureRequest
+) -> None:
+    serde = DRIVERS[driver](request)
     ensure_topics(bootstrap, [TopicSpec(unique_name, 3)])
     producer = Producer(producer_config(bootstrap))
-    sent = [_reading(i) for i in range(20)]
+    sent = [sensor_reading(i) for i in range(20)]
     for rec in sent:
         producer.produce(
             unique_name,

@@ -21,10 +21,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from oretrail.kafka import TopicSpec, consumer_config, ensure_topics, producer_config
 from oretrail.schema_compat import backward_problems
 from oretrail.serde import RegistrySerde, raw_schema
-from tests.integration.registry_server import registry_url
-from tests.integration.test_avro_over_kafka import _reading
-
-__all__ = ["registry_url"]  # the session fixture, imported so pytest finds it here
+from tests.samples import sensor_reading
 
 
 def _schema_id(message: bytes) -> int:
@@ -41,7 +38,7 @@ def test_produce_consume_decode(bootstrap: str, unique_name: str, registry_url: 
     serde = RegistrySerde(registry_url)
     ensure_topics(bootstrap, [TopicSpec(unique_name, 3)])
     producer = Producer(producer_config(bootstrap))
-    sent = [_reading(i) for i in range(20)]
+    sent = [sensor_reading(i) for i in range(20)]
     for rec in sent:
         producer.produce(
             unique_name,
