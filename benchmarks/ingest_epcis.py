@@ -88,7 +88,7 @@ def _event(i: int) -> dict[str, Any]:
 def write_document(path: Path, n: int) -> None:
     context = [
         "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
-        {"ot": "https://oretrail.dev/ns/epcis#"},
+        {"ot": "https://oretrail.dev/ns/epcis/"},
     ]
     with path.open("w") as fh:
         fh.write('{"@context": ' + json.dumps(context))

@@ -133,8 +133,9 @@ def _format_storage(lib: Path, directory: Path, props: Path) -> None:
         directory,
         "kafka.tools.StorageTool",
         "format",
-        "-t",
-        id_file.read_text().strip(),
+        # one token: a base64 id may start with "-", which a separate argument would
+        # turn into an option (1 start in 64 failed to format)
+        f"--cluster-id={id_file.read_text().strip()}",
         "-c",
         str(props),
         "--ignore-formatted",

@@ -18,7 +18,7 @@ from oretrail.epcis import EpcisParseError
 
 CONTEXT = [
     "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
-    {"ot": "https://oretrail.dev/ns/epcis#"},
+    {"ot": "https://oretrail.dev/ns/epcis/"},
 ]
 
 
@@ -43,14 +43,14 @@ def test_events_come_in_order_with_their_namespaces() -> None:
     events = list(iter_json_events(io.BytesIO(_doc([_event(i) for i in range(3)]))))
     assert [e.index for e in events] == [0, 1, 2]
     assert [e.event["ot:seq"] for e in events] == [0, 1, 2]
-    assert events[0].namespaces == {"ot": "https://oretrail.dev/ns/epcis#"}
+    assert events[0].namespaces == {"ot": "https://oretrail.dev/ns/epcis/"}
     assert events[0].context == CONTEXT
 
 
 def test_context_after_the_body_still_applies() -> None:
     events = list(iter_json_events(io.BytesIO(_doc([_event(1)], context_last=True))))
     assert len(events) == 1
-    assert events[0].namespaces["ot"] == "https://oretrail.dev/ns/epcis#"
+    assert events[0].namespaces["ot"] == "https://oretrail.dev/ns/epcis/"
 
 
 def test_event_level_context_adds_prefixes() -> None:

@@ -29,9 +29,9 @@ ORIGIN: dict[str, Any] = {
 }
 CONTEXT = [
     "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
-    {"ot": "https://oretrail.dev/ns/epcis#"},
+    {"ot": "https://oretrail.dev/ns/epcis/"},
 ]
-NS = {"ot": "https://oretrail.dev/ns/epcis#"}
+NS = {"ot": "https://oretrail.dev/ns/epcis/"}
 
 TRANSFORMATION: dict[str, Any] = {
     "type": "TransformationEvent",
