@@ -2,8 +2,13 @@
 
 ijson (yajl C backend) walks the token stream and builds one event object at a time, so a
 1 GB document never sits in memory. Events need the document's ``@context`` (it says what
-extension prefixes mean), which almost always comes first; when a document puts it after
-its events, those events wait in memory until it arrives — the only case that buffers.
+extension prefixes mean), which almost always comes first.
+
+A seekable input (a file, a spooled capture body) is read in two passes: the head of the
+document up to ``type`` and ``@context``, then the events through ijson's C-level
+``items()``, several times faster than building them token by token in Python. A
+non-seekable stream takes the one-pass token walk; if its @context comes after the events,
+those events wait in memory until it arrives — the only case that buffers.
 """
 
 from __future__ import annotations
@@ -72,6 +77,48 @@ def _values(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
             builder = None
 
 
+def _head(stream: IO[bytes]) -> tuple[Any, list[Any] | None]:
+    """The document's ``type`` and ``@context``, reading no further than needed for both."""
+    doc_type: Any = None
+    context: list[Any] | None = None
+    for what, value in _values(stream):
+        if what == "type":
+            doc_type = value
+            if doc_type not in DOCUMENT_TYPES:
+                raise EpcisParseError(f"not an EPCIS document: type is {value!r}")
+        elif what == "context":
+            context = list(value) if isinstance(value, list) else [value]
+        if doc_type is not None and context is not None:
+            break
+    return doc_type, context
+
+
+def _two_pass(stream: IO[bytes]) -> Iterator[DocumentEvent]:
+    start = stream.tell()
+    doc_type, context = _head(stream)
+    if doc_type is None:
+        raise EpcisParseError("not an EPCIS document: no top-level type", index=0)
+    if context is None:
+        raise EpcisParseError(f"{doc_type} has no @context", index=0)
+    stream.seek(start)
+    prefix = _EVENT_PREFIXES[0] if doc_type == "EPCISDocument" else _EVENT_PREFIXES[1]
+    namespaces = namespaces_of(context)
+    index = 0
+    try:
+        for event in ijson.items(stream, prefix, use_float=True):
+            if isinstance(event, dict) and "@context" in event:
+                yield _document_event(event, index, context)
+            else:
+                yield DocumentEvent(
+                    event=event, index=index, namespaces=namespaces, context=context
+                )
+            index += 1
+    except ijson.JSONError as exc:
+        raise EpcisParseError(f"malformed JSON after event {index}: {exc}", index=index) from exc
+    except UnicodeDecodeError as exc:
+        raise EpcisParseError(f"not UTF-8 text: {exc}", index=index) from exc
+
+
 def iter_json_events(stream: IO[bytes]) -> Iterator[DocumentEvent]:
     """Yield the events of an EPCISDocument (or EPCISQueryDocument) one by one.
 
@@ -79,6 +126,9 @@ def iter_json_events(stream: IO[bytes]) -> Iterator[DocumentEvent]:
     not well-formed JSON (after yielding the events before the fault, with ``index`` set to
     the first event not yielded).
     """
+    if stream.seekable():
+        yield from _two_pass(stream)
+        return
     context: list[Any] | None = None
     doc_type: Any = None
     pending: list[Any] = []

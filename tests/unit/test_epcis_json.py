@@ -172,3 +172,17 @@ def test_mutated_documents_fail_only_with_a_parse_error(
             assert event.index >= 0
     except EpcisParseError:
         pass
+
+
+def test_memory_stays_bounded_on_a_large_file(tmp_path: Any) -> None:
+    path = tmp_path / "large.jsonld"
+    with path.open("wb") as fh:
+        for part in _Generated(50_000)._parts:
+            fh.write(part)
+    tracemalloc.start()
+    with path.open("rb") as fh:
+        count = sum(1 for _ in iter_json_events(fh))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert count == 50_000
+    assert peak < 2_000_000, f"peak {peak} bytes"
