@@ -62,10 +62,12 @@ def test_mutated_exports(name: str, flips: list[tuple[int, int]], keep: float) -
         assert items, "a non-empty export produced neither records nor dead letters"
     for item in items:
         if isinstance(item, Rejected):
-            assert item.message and item.position.startswith(str(Path(item.source)))
+            assert item.message
+            assert item.position.startswith(str(Path(item.source)))
 
 
 def test_the_untouched_exports_are_all_records() -> None:
     for name, data in EXPORTS.items():
         items = _poll(name, data)
-        assert items and all(isinstance(i, SourceRecord) for i in items), name
+        assert items, name
+        assert all(isinstance(i, SourceRecord) for i in items), name
