@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         description="where resolved broker jars are cached, outside the repository",
     )
 
+    metrics: str = Field(
+        default="off",
+        pattern=r"^(off|console|file://.+)$",
+        description="where OpenTelemetry metrics go: off, console (stderr), file://path.jsonl",
+    )
+
     @property
     def broker_dir(self) -> Path:
         return self.home / "broker"

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
+from opentelemetry.metrics import Meter
 
 from connectors.sdk._dlq import dead_letter_headers, dead_letter_value
 from connectors.sdk._records import Rejected, SourceRecord
 from connectors.sdk._source import Source
 from connectors.sdk._state import StateStore
 from oretrail.serde import Serde, SerdeError
+from oretrail.telemetry import records_counter
 
 DLQ_TOPIC = "oretrail.dlq"
 _COMMIT_EVERY_S = 1.0
@@ -42,12 +44,16 @@ class SourceRunner:
         *,
         dlq_topic: str = DLQ_TOPIC,
         progress: Callable[[Counts], None] | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self.producer = producer
         self.serde = serde
         self.dlq_topic = dlq_topic
         self.progress = progress
         self.counts = Counts()
+        self._records = records_counter(meter)
+        self._connector = ""
+        self._accepted: dict[str, str] = {}
         self._positions: dict[int, str] = {}
         self._acked: set[int] = set()
         self._next_commit = 0
@@ -55,22 +61,25 @@ class SourceRunner:
         self._errors: list[str] = []
 
     def _on_delivery(
-        self, seq: int, rejected: bool
+        self, seq: int, stage: str | None
     ) -> Callable[[KafkaError | None, Message], None]:
         def callback(err: KafkaError | None, msg: Message) -> None:
             if err is not None:
                 self._errors.append(f"{msg.topic()}: {err.str()}")
                 return
             self._acked.add(seq)
-            if rejected:
-                self.counts.rejected += 1
-            else:
+            if stage is None:
                 self.counts.accepted += 1
+                self._records.add(1, self._accepted)
+            else:
+                self.counts.rejected += 1
+                attributes = {"connector": self._connector, "outcome": "rejected", "stage": stage}
+                self._records.add(1, attributes)
 
         return callback
 
     def _produce(
-        self, topic: str, key: bytes | None, value: bytes, headers: Any, seq: int, rejected: bool
+        self, topic: str, key: bytes | None, value: bytes, headers: Any, seq: int, stage: str | None
     ) -> None:
         while True:
             try:
@@ -79,7 +88,7 @@ class SourceRunner:
                     value=value,
                     key=key,
                     headers=headers,
-                    on_delivery=self._on_delivery(seq, rejected),
+                    on_delivery=self._on_delivery(seq, stage),
                 )
                 return
             except BufferError:
@@ -103,7 +112,7 @@ class SourceRunner:
                 )
             else:
                 key = item.key.encode() if item.key is not None else None
-                self._produce(item.topic, key, value, list(item.headers), seq, rejected=False)
+                self._produce(item.topic, key, value, list(item.headers), seq, stage=None)
                 return
         dead = self.serde.encode(
             "dead_letter", dead_letter_value(source.name, item), self.dlq_topic
@@ -114,7 +123,7 @@ class SourceRunner:
             dead,
             dead_letter_headers(source.name, item),
             seq,
-            rejected=True,
+            stage=item.stage,
         )
 
     def _commit_acked(self, source: Source) -> None:
@@ -129,6 +138,8 @@ class SourceRunner:
             source.commit(last)
 
     def run(self, source: Source, state: StateStore) -> Counts:
+        self._connector = source.name
+        self._accepted = {"connector": source.name, "outcome": "accepted"}
         source.open(state)
         try:
             next_commit_at = time.monotonic() + _COMMIT_EVERY_S

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from oretrail import telemetry
 from oretrail.cli._broker import broker
 from oretrail.cli._capture import capture, run
 from oretrail.cli._connectors import connectors_group
+from oretrail.cli._context import settings
 from oretrail.cli._demo import demo
 from oretrail.cli._dlq import dlq
 from oretrail.cli._ingest import ingest
@@ -42,6 +44,7 @@ def cli(
     """oretrail: traceability of battery raw materials, from mine to pack."""
     options = {"home": home, "bootstrap": bootstrap, "schema_registry_url": schema_registry_url}
     ctx.obj = {k: v for k, v in options.items() if v is not None}
+    telemetry.configure(settings())
 
 
 cli.add_command(broker)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -58,3 +62,30 @@ def test_unknown_settings_are_refused_before_connecting(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "pth" in result.output
     assert "Extra inputs are not permitted" in result.output
+
+
+def test_connector_counts_reach_the_metrics_file(
+    bootstrap: str, unique_name: str, tmp_path: Path
+) -> None:
+    topic = f"{unique_name}.readings"
+    ensure_topics(bootstrap, [TopicSpec(topic, 1)])
+    data = tmp_path / "assays.jsonl"
+    shutil.copy(SAMPLE, data)
+    metrics = tmp_path / "metrics.jsonl"
+    env = {**os.environ, "ORETRAIL_BOOTSTRAP": bootstrap, "ORETRAIL_HOME": str(tmp_path),
+           "ORETRAIL_METRICS": f"file://{metrics}"}  # fmt: skip
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "oretrail"), "connectors", "run", "lims-assay",
+         "--set", f"path={data}", "--set", f"topic={topic}"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    points: dict[str, int] = {}
+    for line in metrics.read_text().splitlines():
+        for resource in json.loads(line)["resource_metrics"]:
+            for scope in resource["scope_metrics"]:
+                for metric in scope["metrics"]:
+                    if metric["name"] == "oretrail.connector.records":
+                        for point in metric["data"]["data_points"]:
+                            points[point["attributes"]["outcome"]] = point["value"]
+    assert points == {"accepted": 2, "rejected": 1}

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.sdk import HEADER_PREFIX, Rejected, Source, SourceRecord, SourceRunner, StateStore
@@ -82,6 +84,19 @@ def _consume_all(bootstrap: str, topic: str, expect: int) -> list[Any]:
     return got
 
 
+def _metric_points(reader: InMemoryMetricReader) -> dict[tuple[tuple[str, Any], ...], int]:
+    data = reader.get_metrics_data()
+    assert data is not None
+    points = {}
+    for resource in data.resource_metrics:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name == "oretrail.connector.records":
+                    for point in metric.data.data_points:
+                        points[tuple(sorted(point.attributes.items()))] = point.value
+    return points
+
+
 def test_records_dlq_and_commit_after_ack(bootstrap: str, unique_name: str, tmp_path: Path) -> None:
     events, dlq = f"{unique_name}.events", f"{unique_name}.dlq"
     ensure_topics(bootstrap, [TopicSpec(events, 2), TopicSpec(dlq, 1)])
@@ -95,10 +110,17 @@ def test_records_dlq_and_commit_after_ack(bootstrap: str, unique_name: str, tmp_
     serde = SingleObjectSerde()
     state = StateStore(tmp_path / "state.json")
     source = ListSource(ListConfig(topic=events), items)
-    runner = SourceRunner(Producer(producer_config(bootstrap)), serde, dlq_topic=dlq)
+    reader = InMemoryMetricReader()
+    meter = MeterProvider(metric_readers=[reader]).get_meter("test")
+    runner = SourceRunner(Producer(producer_config(bootstrap)), serde, dlq_topic=dlq, meter=meter)
     counts = runner.run(source, state)
 
     assert (counts.accepted, counts.rejected) == (10, 2)
+    assert _metric_points(reader) == {
+        (("connector", "list"), ("outcome", "accepted")): 10,
+        (("connector", "list"), ("outcome", "rejected"), ("stage", "parse")): 1,
+        (("connector", "list"), ("outcome", "rejected"), ("stage", "serialise")): 1,
+    }
     assert source.closed
     assert state.load() == str(len(items) - 1)
     assert source.committed[-1] == str(len(items) - 1)
