@@ -18,6 +18,7 @@ from connectors.capture._prepare import CONNECTOR, LetterKey
 from connectors.sdk import Rejected, dead_letter_headers, dead_letter_value
 from oretrail.kafka import producer_config
 from oretrail.serde import Serde
+from oretrail.telemetry import records_counter
 
 Headers = list[tuple[str, bytes]]
 Record = tuple[str, bytes, bytes, Headers | None]
@@ -63,6 +64,7 @@ class Deliveries:
         self.acked_letters: list[LetterKey] = []
         self.failed: list[tuple[int | None, str | None, str]] = []
         self.pending = 0
+        self._records = records_counter()
 
     def report(
         self, index: int | None, event_id: str | None = None, letter: LetterKey | None = None
@@ -76,8 +78,12 @@ class Deliveries:
                 self.failed.append((index, event_id, f"{msg.topic()}: {err.str()}"))
             elif event_id is not None:
                 self.acked.append(event_id)
+                self._records.add(1, {"connector": CONNECTOR, "outcome": "accepted"})
             elif letter is not None:
                 self.acked_letters.append(letter)
+                stage = letter[1]
+                attributes = {"connector": CONNECTOR, "outcome": "rejected", "stage": stage}
+                self._records.add(1, attributes)
 
         return callback
 
