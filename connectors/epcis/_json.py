@@ -77,29 +77,36 @@ def _values(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
             builder = None
 
 
-def _head(stream: IO[bytes]) -> tuple[Any, list[Any] | None]:
-    """The document's ``type`` and ``@context``, reading no further than needed for both."""
-    doc_type: Any = None
-    context: list[Any] | None = None
-    for what, value in _values(stream):
-        if what == "type":
-            doc_type = value
-            if doc_type not in DOCUMENT_TYPES:
-                raise EpcisParseError(f"not an EPCIS document: type is {value!r}")
-        elif what == "context":
-            context = list(value) if isinstance(value, list) else [value]
-        if doc_type is not None and context is not None:
-            break
-    return doc_type, context
+def _document_type(value: Any) -> Any:
+    if value not in DOCUMENT_TYPES:
+        raise EpcisParseError(f"not an EPCIS document: type is {value!r}")
+    return value
+
+
+def _as_context(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _require(doc_type: Any, context: list[Any] | None, index: int) -> list[Any]:
+    if doc_type is None:
+        raise EpcisParseError("not an EPCIS document: no top-level type", index=index)
+    if context is None:
+        raise EpcisParseError(f"{doc_type} has no @context", index=index)
+    return context
 
 
 def _two_pass(stream: IO[bytes]) -> Iterator[DocumentEvent]:
     start = stream.tell()
-    doc_type, context = _head(stream)
-    if doc_type is None:
-        raise EpcisParseError("not an EPCIS document: no top-level type", index=0)
-    if context is None:
-        raise EpcisParseError(f"{doc_type} has no @context", index=0)
+    doc_type: Any = None
+    context: list[Any] | None = None
+    for what, value in _values(stream):  # the head only: stop once both are known
+        if what == "type":
+            doc_type = _document_type(value)
+        elif what == "context":
+            context = _as_context(value)
+        if doc_type is not None and context is not None:
+            break
+    context = _require(doc_type, context, 0)
     stream.seek(start)
     prefix = _EVENT_PREFIXES[0] if doc_type == "EPCISDocument" else _EVENT_PREFIXES[1]
     namespaces = namespaces_of(context)
@@ -119,16 +126,7 @@ def _two_pass(stream: IO[bytes]) -> Iterator[DocumentEvent]:
         raise EpcisParseError(f"not UTF-8 text: {exc}", index=index) from exc
 
 
-def iter_json_events(stream: IO[bytes]) -> Iterator[DocumentEvent]:
-    """Yield the events of an EPCISDocument (or EPCISQueryDocument) one by one.
-
-    Raises EpcisParseError for input that is not an EPCIS document, has no @context, or is
-    not well-formed JSON (after yielding the events before the fault, with ``index`` set to
-    the first event not yielded).
-    """
-    if stream.seekable():
-        yield from _two_pass(stream)
-        return
+def _one_pass(stream: IO[bytes]) -> Iterator[DocumentEvent]:
     context: list[Any] | None = None
     doc_type: Any = None
     pending: list[Any] = []
@@ -136,11 +134,9 @@ def iter_json_events(stream: IO[bytes]) -> Iterator[DocumentEvent]:
     try:
         for what, value in _values(stream):
             if what == "type":
-                doc_type = value
-                if doc_type not in DOCUMENT_TYPES:
-                    raise EpcisParseError(f"not an EPCIS document: type is {value!r}")
+                doc_type = _document_type(value)
             elif what == "context":
-                context = list(value) if isinstance(value, list) else [value]
+                context = _as_context(value)
                 for event in pending:
                     yield _document_event(event, index, context)
                     index += 1
@@ -153,10 +149,17 @@ def iter_json_events(stream: IO[bytes]) -> Iterator[DocumentEvent]:
     except EpcisParseError as exc:
         exc.index = index
         raise
-    if doc_type is None:
-        raise EpcisParseError("not an EPCIS document: no top-level type", index=index)
-    if context is None:
-        raise EpcisParseError(f"{doc_type} has no @context", index=index)
+    _require(doc_type, context, index)
+
+
+def iter_json_events(stream: IO[bytes]) -> Iterator[DocumentEvent]:
+    """Yield the events of an EPCISDocument (or EPCISQueryDocument) one by one.
+
+    Raises EpcisParseError for input that is not an EPCIS document, has no @context, or is
+    not well-formed JSON (after yielding the events before the fault, with ``index`` set to
+    the first event not yielded).
+    """
+    yield from (_two_pass(stream) if stream.seekable() else _one_pass(stream))
 
 
 def _document_event(event: Any, index: int, context: list[Any]) -> DocumentEvent:

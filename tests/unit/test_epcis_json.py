@@ -186,3 +186,17 @@ def test_memory_stays_bounded_on_a_large_file(tmp_path: Any) -> None:
     tracemalloc.stop()
     assert count == 50_000
     assert peak < 2_000_000, f"peak {peak} bytes"
+
+
+class _Unseekable(io.BytesIO):
+    def seekable(self) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("context_last", [False, True])
+def test_a_non_seekable_stream_reads_the_same(context_last: bool) -> None:
+    data = _doc([_event(i) for i in range(4)], context_last=context_last)
+    streamed = [(e.index, e.event, e.namespaces) for e in iter_json_events(_Unseekable(data))]
+    seeked = [(e.index, e.event, e.namespaces) for e in iter_json_events(io.BytesIO(data))]
+    assert streamed == seeked
+    assert len(streamed) == 4
