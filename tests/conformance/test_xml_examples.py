@@ -353,3 +353,9 @@ KNOWN_DIFFERENCES: dict[str, dict[str, str]] = {
         "readPoint": "URNs in the XML, Digital Links in the JSON",
     },
 }  # fmt: skip
+
+
+def test_the_gs1_xml_example_set_is_complete(standards: Path) -> None:
+    ids = [str(param.id) for param in _xml_files()]
+    documents = [i for i in ids if i.startswith("xml/") and "root: skipped" not in i]
+    assert len(documents) == 31, "the GS1 XML examples hold 31 EPCISDocuments"
