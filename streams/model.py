@@ -35,7 +35,9 @@ class RecycledShare:
 class LotFacts:
     """What the plant declared about one lot (ILMD of its commissioning ObjectEvent or of the
     TransformationEvent that produced it), plus its mass. Every member is optional: facts
-    arrive in pieces and are merged with :meth:`merge`."""
+    arrive in pieces and are merged by ``streams.facts.merge_lot`` (commutative, associative,
+    idempotent: where two events declare the same scalar, the larger event id wins, so the
+    result never depends on arrival order)."""
 
     lot: str
     mass_kg: float | None = None
