@@ -200,3 +200,16 @@ def test_a_non_seekable_stream_reads_the_same(context_last: bool) -> None:
     seeked = [(e.index, e.event, e.namespaces) for e in iter_json_events(io.BytesIO(data))]
     assert streamed == seeked
     assert len(streamed) == 4
+
+
+@pytest.mark.slow
+def test_a_one_gigabyte_document_streams_in_bounded_memory() -> None:
+    import resource
+
+    n = 2_700_000  # ≈ 1 GB of JSON, generated on the fly, never on disk or in memory
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    stream = io.BufferedReader(_Generated(n), buffer_size=1 << 16)
+    count = sum(1 for _ in iter_json_events(stream))
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert count == n
+    assert grown_kb < 100_000, f"peak RSS grew by {grown_kb} kB reading ≈1 GB"
