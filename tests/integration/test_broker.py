@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,4 +90,28 @@ def test_start_twice_is_harmless_and_stop_leaves_no_java(tmp_path: Path) -> None
         assert "oretrail.events" in md.topics
     finally:
         broker.stop(settings)
+    assert _java_pids_under(tmp_path) == []
+
+
+def test_the_cli_as_the_issue_runs_it(tmp_path: Path) -> None:
+    """`oretrail broker start`, then `kcat -L -b <bootstrap>`, then `oretrail broker stop`."""
+    oretrail = str(Path(sys.executable).parent / "oretrail")
+    env = {**os.environ, "ORETRAIL_HOME": str(tmp_path)}
+    env.pop("ORETRAIL_BOOTSTRAP", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            list(args), env=env, capture_output=True, text=True, timeout=120, check=True
+        )
+
+    bootstrap = run(oretrail, "broker", "start").stdout.strip()
+    try:
+        assert bootstrap.startswith("127.0.0.1:")
+        assert run(oretrail, "broker", "status").stdout.strip() == bootstrap
+        run(oretrail, "topics", "create")
+        listing = run("kcat", "-L", "-b", bootstrap).stdout
+        assert "1 brokers:" in listing
+        assert 'topic "oretrail.dlq" with 3 partitions' in listing
+    finally:
+        run(oretrail, "broker", "stop")
     assert _java_pids_under(tmp_path) == []
