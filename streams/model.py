@@ -56,6 +56,11 @@ class LotFacts:
     #: the events the facts came from, sorted
     source_events: tuple[str, ...] = ()
     site: str | None = None
+    #: which event declared a member, for the members not declared by the newest of
+    #: ``source_events`` (keys "mass_kg", "site", "element_content:Co", "recycled:Co"...).
+    #: Without it "the larger event id wins" would depend on the merge order: a merged lot
+    #: must remember that its country came from an older event than its mass.
+    provenance: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
