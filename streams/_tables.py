@@ -1,0 +1,213 @@
+"""The fact set kept in faust tables, read through :class:`streams.model.FactsView`.
+
+Two tables hold every fact (plain ``MutableMapping[str, Any]`` here, so the logic is tested
+with dicts and runs unchanged over faust's RocksDB-backed tables):
+
+- ``facts``: ``lot\\x00<lot>`` -> LotFacts, ``tx\\x00<event id>`` -> Transformation,
+  ``agg\\x00<event id>`` -> Aggregation, as JSON;
+- ``index``: ``<relation>\\x00<key>`` -> sorted event ids, for the relations the ledger walks
+  (produced_by, consumed_by, aggregations_of, parents_of, at_site).
+
+Every write is a merge (``merge_lot``, a sorted set union, or storing a value that is a
+pure function of its event), so applying the same event twice or events in another order
+leaves the same tables.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from typing import Any
+
+from streams.model import (
+    DEFAULT_CHAIN_OF_CUSTODY,
+    Aggregation,
+    ChainOfCustody,
+    LotFacts,
+    RecycledShare,
+    Take,
+    Transformation,
+)
+
+Table = MutableMapping[str, Any]
+MergeLot = Callable[[LotFacts, LotFacts], LotFacts]
+
+
+# --- JSON form of the facts (table values and the internal facts topic) ---------------------
+
+
+def lot_to_json(f: LotFacts) -> dict[str, Any]:
+    return {
+        "lot": f.lot,
+        "massKg": f.mass_kg,
+        "elementContent": dict(f.element_content),
+        "recycled": {e: [r.pre_consumer, r.post_consumer] for e, r in sorted(f.recycled.items())},
+        "countryOfOrigin": f.country_of_origin,
+        "carbonKgPerKg": f.carbon_kg_per_kg,
+        "carbonStage": f.carbon_stage,
+        "certificates": list(f.certificates),
+        "flags": list(f.flags),
+        "sourceEvents": list(f.source_events),
+        "site": f.site,
+        "provenance": dict(f.provenance),
+    }
+
+
+def lot_from_json(d: Mapping[str, Any]) -> LotFacts:
+    return LotFacts(
+        lot=d["lot"],
+        mass_kg=d["massKg"],
+        element_content=dict(d["elementContent"]),
+        recycled={e: RecycledShare(p[0], p[1]) for e, p in d["recycled"].items()},
+        country_of_origin=d["countryOfOrigin"],
+        carbon_kg_per_kg=d["carbonKgPerKg"],
+        carbon_stage=d["carbonStage"],
+        certificates=tuple(d["certificates"]),
+        flags=tuple(d["flags"]),
+        source_events=tuple(d["sourceEvents"]),
+        site=d["site"],
+        provenance=dict(d["provenance"]),
+    )
+
+
+def _takes(takes: Iterable[Take]) -> list[list[Any]]:
+    # an object taken whole has kg = inf (streams.facts.WHOLE), which JSON cannot write
+    return [[t.lot, "whole" if math.isinf(t.kg) else t.kg] for t in takes]
+
+
+def _takes_from(raw: Iterable[list[Any]]) -> tuple[Take, ...]:
+    return tuple(Take(str(lot), math.inf if kg == "whole" else float(kg)) for lot, kg in raw)
+
+
+def transformation_to_json(t: Transformation) -> dict[str, Any]:
+    return {
+        "eventID": t.event_id,
+        "time": t.time_us,
+        "site": t.site,
+        "inputs": _takes(t.inputs),
+        "outputs": _takes(t.outputs),
+        "chainOfCustody": t.chain_of_custody,
+        "processEmissionsKg": t.process_emissions_kg,
+        "processEmissionsStage": t.process_emissions_stage,
+    }
+
+
+def transformation_from_json(d: Mapping[str, Any]) -> Transformation:
+    chain: ChainOfCustody = d.get("chainOfCustody") or DEFAULT_CHAIN_OF_CUSTODY
+    return Transformation(
+        event_id=d["eventID"],
+        time_us=int(d["time"]),
+        site=d["site"],
+        inputs=_takes_from(d["inputs"]),
+        outputs=_takes_from(d["outputs"]),
+        chain_of_custody=chain,
+        process_emissions_kg=float(d["processEmissionsKg"]),
+        process_emissions_stage=d["processEmissionsStage"],
+    )
+
+
+def aggregation_to_json(a: Aggregation) -> dict[str, Any]:
+    return {
+        "eventID": a.event_id,
+        "time": a.time_us,
+        "parent": a.parent,
+        "children": _takes(a.children),
+        "action": a.action,
+    }
+
+
+def aggregation_from_json(d: Mapping[str, Any]) -> Aggregation:
+    return Aggregation(
+        event_id=d["eventID"],
+        time_us=int(d["time"]),
+        parent=d["parent"],
+        children=_takes_from(d["children"]),
+        action="DELETE" if d["action"] == "DELETE" else "ADD",
+    )
+
+
+# --- the tables -------------------------------------------------------------------------------
+
+
+def _key(kind: str, key: str) -> str:
+    return f"{kind}\x00{key}"
+
+
+class TableFacts:
+    """Writes facts into the two tables and reads them back as a FactsView.
+
+    Beyond the FactsView protocol it answers the downstream relations (``consumed_by``,
+    ``parents_of``) so the processors can find every lot a new fact reaches.
+    """
+
+    def __init__(self, facts: Table, index: Table, merge_lot: MergeLot) -> None:
+        self._facts = facts
+        self._index = index
+        self._merge_lot = merge_lot
+
+    # writing
+
+    # ``force`` writes a value even when the table already holds it: faust writes RocksDB
+    # before the changelog record is acknowledged, so after a crash the local table may hold
+    # what the changelog lost; re-sending it on redelivery keeps a fresh recovery complete.
+
+    def _put(self, table: Table, key: str, value: Any, force: bool) -> None:
+        if force or table.get(key) != value:
+            table[key] = value
+
+    def _link(self, relation: str, key: str, event_id: str, force: bool) -> None:
+        ids: list[str] = list(self._index.get(_key(relation, key)) or [])
+        self._put(self._index, _key(relation, key), sorted({*ids, event_id}), force)
+
+    def add_lot(self, facts: LotFacts, force: bool = False) -> None:
+        old = self.lot(facts.lot)
+        merged = facts if old is None else self._merge_lot(old, facts)
+        self._put(self._facts, _key("lot", facts.lot), lot_to_json(merged), force)
+
+    def add_transformation(self, t: Transformation, force: bool = False) -> None:
+        self._put(self._facts, _key("tx", t.event_id), transformation_to_json(t), force)
+        for take in t.outputs:
+            self._link("produced_by", take.lot, t.event_id, force)
+        for take in t.inputs:
+            self._link("consumed_by", take.lot, t.event_id, force)
+        if t.site is not None:
+            self._link("at_site", t.site, t.event_id, force)
+
+    def add_aggregation(self, a: Aggregation, force: bool = False) -> None:
+        self._put(self._facts, _key("agg", a.event_id), aggregation_to_json(a), force)
+        self._link("aggregations_of", a.parent, a.event_id, force)
+        for child in a.children:
+            self._link("parents_of", child.lot, a.event_id, force)
+
+    # reading (FactsView)
+
+    def lot(self, lot: str) -> LotFacts | None:
+        raw = self._facts.get(_key("lot", lot))
+        return None if raw is None else lot_from_json(raw)
+
+    def _transformations(self, relation: str, key: str) -> list[Transformation]:
+        ids = self._index.get(_key(relation, key)) or []
+        found = [self._facts.get(_key("tx", i)) for i in ids]
+        txs = [transformation_from_json(raw) for raw in found if raw is not None]
+        return sorted(txs, key=lambda t: (t.time_us, t.event_id))
+
+    def _aggregations(self, relation: str, key: str) -> list[Aggregation]:
+        ids = self._index.get(_key(relation, key)) or []
+        found = [self._facts.get(_key("agg", i)) for i in ids]
+        aggs = [aggregation_from_json(raw) for raw in found if raw is not None]
+        return sorted(aggs, key=lambda a: (a.time_us, a.event_id))
+
+    def produced_by(self, lot: str) -> list[Transformation]:
+        return self._transformations("produced_by", lot)
+
+    def consumed_by(self, lot: str) -> list[Transformation]:
+        return self._transformations("consumed_by", lot)
+
+    def aggregations_of(self, parent: str) -> list[Aggregation]:
+        return self._aggregations("aggregations_of", parent)
+
+    def parents_of(self, child: str) -> list[Aggregation]:
+        return self._aggregations("parents_of", child)
+
+    def at_site(self, site: str, start_us: int, end_us: int) -> list[Transformation]:
+        return [t for t in self._transformations("at_site", site) if start_us <= t.time_us < end_us]
