@@ -172,7 +172,7 @@ def extract(record: Mapping[str, Any]) -> EventFacts:
         aggregation = _aggregation(event, action)
     elif record.get("ilmd") is not None:
         event.problems.append(
-            f"the ILMD of a {kind} with action {action} is ignored: ILMD describes objects "
+            f"the ILMD of this {kind} (action {action}) is ignored: ILMD describes objects "
             "as they are commissioned (ObjectEvent ADD) or produced (TransformationEvent)"
         )
     return EventFacts(
