@@ -79,7 +79,9 @@ def _with(cfg: CaptureConfig, host: str | None, port: int | None) -> CaptureConf
 
 
 def pipeline_services() -> list[Service]:
-    return [capture_service()]
+    from oretrail.cli._worker import WorkerService  # the processors, in a child process
+
+    return [capture_service(), WorkerService(settings(), kafka_bootstrap())]
 
 
 def _serve(services: Sequence[Service]) -> None:

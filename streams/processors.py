@@ -1,0 +1,249 @@
+"""The agents: events → facts (parallel), facts → state → passport updates and alerts.
+
+Stage 1, ``reduce_events`` on ``oretrail.events``: decode the Avro TraceEvent, reduce it to
+facts (``streams.facts.extract``); bytes that do not decode and events the facts reject go
+to ``oretrail.dlq`` with the reason; the rest are forwarded as JSON to ``<app id>-facts``.
+
+Stage 2, ``apply_facts`` on ``<app id>-facts`` (one partition, see ``streams.app``):
+
+- de-duplicate by event id: the ``seen`` table remembers where (events partition:offset) an
+  event was first read. The same event read from another offset is a duplicate and changes
+  nothing; the same offset read again is a redelivery after a crash and is re-applied with
+  every table write re-sent, because faust may have written RocksDB before the changelog
+  record reached the broker;
+- merge the facts into the ``facts``/``index`` tables (``streams._tables``);
+- mark the affected lots (the event's lots and every lot downstream of them) pending;
+- on the leader's ticks (sent to the same topic, so table writes stay inside the stream),
+  lots quiet for the debounce interval get their passport recomputed and, when its content
+  hash changed, a new version on ``oretrail.passport-updates`` (Avro PassportUpdate) and
+  the alerts it introduces on ``oretrail.alerts`` (JSON).
+
+Guarantee: at-least-once with idempotent state and deterministic outputs (``streams.app``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.sdk import Rejected, dead_letter_headers, dead_letter_value
+from oretrail.serde import Serde, SerdeError
+from streams import facts as facts_mod
+from streams import ledger
+from streams._tables import (
+    TableFacts,
+    aggregation_from_json,
+    aggregation_to_json,
+    lot_from_json,
+    lot_to_json,
+    transformation_from_json,
+    transformation_to_json,
+)
+from streams.app import WorkerConfig
+from streams.model import Aggregation, LotFacts, Transformation
+from streams.passports import PassportState, Pending, new_alerts, next_update, touch
+
+PROCESSOR = "oretrail-processors"
+_TICK_KEY = b"tick"
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Forwarded:
+    """One event's facts on the internal topic, with where the event was read."""
+
+    event_id: str
+    source: str  # "<partition>:<offset>" in the events topic
+    lots: tuple[LotFacts, ...]
+    transformation: Transformation | None
+    aggregation: Aggregation | None
+
+    def to_json(self) -> dict[str, Any]:
+        t, a = self.transformation, self.aggregation
+        return {
+            "event": self.event_id,
+            "source": self.source,
+            "lots": [lot_to_json(f) for f in self.lots],
+            "tx": None if t is None else transformation_to_json(t),
+            "agg": None if a is None else aggregation_to_json(a),
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Forwarded:
+        return cls(
+            d["event"],
+            d["source"],
+            tuple(lot_from_json(f) for f in d["lots"]),
+            None if d["tx"] is None else transformation_from_json(d["tx"]),
+            None if d["agg"] is None else aggregation_from_json(d["agg"]),
+        )
+
+    def touched_lots(self) -> set[str]:
+        lots = {f.lot for f in self.lots}
+        if self.transformation is not None:
+            lots |= {t.lot for t in (*self.transformation.inputs, *self.transformation.outputs)}
+        if self.aggregation is not None:
+            lots |= {self.aggregation.parent, *(c.lot for c in self.aggregation.children)}
+        return lots
+
+
+def reduce_event(
+    serde: Serde, value: bytes, topic: str, partition: int, offset: int
+) -> Forwarded | Rejected:
+    """Stage 1 for one message: its facts, or why it is dead-lettered."""
+    position = f"{topic}/{partition}/{offset}"
+    try:
+        record = serde.decode("trace_event", value, topic)
+    except SerdeError as exc:
+        return Rejected.from_exception(
+            exc, source=topic, position=position, stage="parse", payload=value
+        )
+    try:
+        found = facts_mod.extract(record)
+    except (ValueError, KeyError, TypeError) as exc:
+        return Rejected.from_exception(
+            exc, source=topic, position=position, stage="validate", payload=value
+        )
+    if found.problems:
+        reason = f"event {record.get('eventID')}: " + "; ".join(found.problems)
+        return Rejected(topic, position, "validate", "InvalidEvent", reason, value)
+    return Forwarded(
+        found.event_id,
+        f"{partition}:{offset}",
+        tuple(found.lots),
+        found.transformation,
+        found.aggregation,
+    )
+
+
+def affected_lots(view: TableFacts, lots: Iterable[str]) -> list[str]:
+    """The given lots and every lot downstream of them, sorted."""
+    found: set[str] = set()
+    for lot in lots:
+        found.add(lot)
+        found.update(ledger.downstream(lot, view))
+    return sorted(found)
+
+
+class Processors:
+    """The tables, topics and agents of one app (built once per process)."""
+
+    def __init__(self, app: Any, cfg: WorkerConfig, serde: Serde, ledger_config: Any) -> None:
+        self.app = app
+        self.cfg = cfg
+        self.serde = serde
+        self.ledger_config = ledger_config
+        raw = {"key_serializer": "raw", "value_serializer": "raw"}
+        self.events = app.topic(cfg.events_topic, **raw)
+        self.facts_topic = app.topic(
+            cfg.facts_topic,
+            partitions=1,
+            internal=True,
+            key_serializer="raw",
+            value_serializer="json",
+        )
+        self.passports_topic = app.topic(cfg.passports_topic, **raw)
+        self.alerts_topic = app.topic(cfg.alerts_topic, **raw)
+        self.dlq_topic = app.topic(cfg.dlq_topic, **raw)
+        table = {"partitions": 1}  # keys and values: faust's default json
+        self.facts = app.Table("facts", **table)
+        self.index = app.Table("index", **table)
+        self.seen = app.Table("seen", **table)
+        self.pending = app.Table("pending", **table)
+        self.passports = app.Table("passports", **table)
+        self.view = TableFacts(self.facts, self.index, facts_mod.merge_lot)
+        app.agent(self.events, name="reduce_events")(self._reduce_events)
+        app.agent(self.facts_topic, name="apply_facts")(self._apply_facts)
+        app.timer(cfg.debounce_seconds / 2, on_leader=True, name="tick")(self._tick)
+
+    # stage 1
+
+    async def _reduce_events(self, stream: Any) -> None:
+        async for event in stream.events():
+            msg = event.message
+            value = msg.value if isinstance(msg.value, bytes) else b""
+            out = reduce_event(self.serde, value, msg.topic, msg.partition, msg.offset)
+            if isinstance(out, Rejected):
+                await self._dead_letter(out, msg.topic, msg.partition, msg.offset)
+            else:
+                await self.facts_topic.send(key=out.event_id.encode(), value=out.to_json())
+
+    async def _dead_letter(
+        self, rejected: Rejected, topic: str, partition: int, offset: int
+    ) -> None:
+        value = dead_letter_value(PROCESSOR, rejected)
+        value.update(sourceTopic=topic, sourcePartition=partition, sourceOffset=offset)
+        await self.dlq_topic.send(
+            key=None,
+            value=self.serde.encode("dead_letter", value, self.cfg.dlq_topic),
+            headers=dead_letter_headers(PROCESSOR, rejected),
+        )
+
+    # stage 2
+
+    async def _apply_facts(self, stream: Any) -> None:
+        async for event in stream.events():
+            if event.key == _TICK_KEY:
+                await self.flush(_now_us())
+            else:
+                self.apply(Forwarded.from_json(event.value), _now_us())
+
+    async def _tick(self) -> None:
+        await self.facts_topic.send(key=_TICK_KEY, value={"tick": True})
+
+    def apply(self, fwd: Forwarded, now_us: int) -> None:
+        first_seen = self.seen.get(fwd.event_id)
+        if first_seen is not None and first_seen != fwd.source:
+            return  # the same event again from another message: nothing changes
+        redelivered = first_seen == fwd.source
+        for facts in fwd.lots:
+            self.view.add_lot(facts, force=redelivered)
+        if fwd.transformation is not None:
+            self.view.add_transformation(fwd.transformation, force=redelivered)
+        if fwd.aggregation is not None:
+            self.view.add_aggregation(fwd.aggregation, force=redelivered)
+        for lot in affected_lots(self.view, fwd.touched_lots()):
+            old = self.pending.get(lot)
+            self.pending[lot] = touch(
+                None if old is None else Pending.from_json(old), [fwd.event_id], now_us
+            ).to_json()
+        self.seen[fwd.event_id] = fwd.source
+
+    async def flush(self, now_us: int) -> None:
+        debounce_us = int(self.cfg.debounce_seconds * 1_000_000)
+        due = [
+            (lot, Pending.from_json(raw))
+            for lot, raw in list(self.pending.items())
+            if Pending.from_json(raw).due(now_us, debounce_us)
+        ]
+        for lot, pending in sorted(due, key=lambda item: item[0]):
+            await self._update_passport(lot, pending.events)
+            del self.pending[lot]
+
+    def trace(self, lot: str) -> dict[str, Any]:
+        result: dict[str, Any] = ledger.trace_json(lot, self.view, self.ledger_config)
+        return result
+
+    async def _update_passport(self, lot: str, events: Iterable[str]) -> None:
+        raw = self.passports.get(lot)
+        previous = None if raw is None else PassportState.from_json(raw)
+        passport = self.trace(lot)
+        update = next_update(lot, passport, previous, list(events), _now_us())
+        if update is None:
+            return
+        record, state = update
+        value = self.serde.encode("passport_update", record, self.cfg.passports_topic)
+        # acknowledged before the table remembers it: a crash in between re-sends the same
+        # version, it never skips one
+        sent = await self.passports_topic.send(key=lot.encode(), value=value)
+        await sent
+        for alert in new_alerts(previous, passport):
+            body = {"lot": lot, "passportVersion": state.version, **alert}
+            await self.alerts_topic.send(key=lot.encode(), value=json.dumps(body).encode())
+        self.passports[lot] = state.to_json()
