@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from streams._facts_values import (
-    CBVMDA,
-    OT,
+    CBVMDA_,
+    OT_,
     FactsError,
     Names,
     fmt,
@@ -55,23 +55,23 @@ class Declared:
 def read_ilmd(ilmd: Mapping[str, Any], names: Names, problems: list[str]) -> Declared:
     members = names.members(ilmd)
     declared = Declared()
-    if (value := members.get(OT + "elementContent")) is not None:
+    if (value := members.get(OT_ + "elementContent")) is not None:
         declared.element_content = _element_content(value, names, problems)
-    if (value := members.get(OT + "recycledShare")) is not None:
+    if (value := members.get(OT_ + "recycledShare")) is not None:
         declared.recycled = _recycled(value, names, problems)
-    if (value := members.get(CBVMDA + "countryOfOrigin")) is not None:
+    if (value := members.get(CBVMDA_ + "countryOfOrigin")) is not None:
         declared.country_of_origin = _guard(problems, _country, value)
-    if (value := members.get(OT + "carbonFootprint")) is not None:
+    if (value := members.get(OT_ + "carbonFootprint")) is not None:
         footprint = _guard(problems, _carbon, value, names)
         if footprint is not None:
             declared.carbon_kg_per_kg, declared.carbon_stage = footprint
-    if (value := members.get(CBVMDA + "netWeight")) is not None:
+    if (value := members.get(CBVMDA_ + "netWeight")) is not None:
         declared.net_weight_kg = _guard(problems, _net_weight, value)
     return declared
 
 
 def chain_of_custody(extensions: Mapping[str, Any], problems: list[str]) -> ChainOfCustody:
-    value = extensions.get(OT + "chainOfCustody")
+    value = extensions.get(OT_ + "chainOfCustody")
     if value is None:
         return DEFAULT_CHAIN_OF_CUSTODY
     try:
@@ -92,15 +92,15 @@ def chain_of_custody(extensions: Mapping[str, Any], problems: list[str]) -> Chai
 def process_emissions(
     extensions: Mapping[str, Any], names: Names, problems: list[str]
 ) -> tuple[float, str | None]:
-    value = extensions.get(OT + "processEmissions")
+    value = extensions.get(OT_ + "processEmissions")
     if value is None:
         return 0.0, None
     try:
         members = obj(single(value, "ot:processEmissions"), "ot:processEmissions", names)
-        if OT + "kgCO2e" not in members:
+        if OT_ + "kgCO2e" not in members:
             raise FactsError("ot:processEmissions has no ot:kgCO2e")
-        kg = non_negative(members[OT + "kgCO2e"], "ot:processEmissions ot:kgCO2e")
-        stage = _optional_text(members.get(OT + "stage"), "ot:processEmissions ot:stage")
+        kg = non_negative(members[OT_ + "kgCO2e"], "ot:processEmissions ot:kgCO2e")
+        stage = _optional_text(members.get(OT_ + "stage"), "ot:processEmissions ot:stage")
     except FactsError as exc:
         problems.append(str(exc))
         return 0.0, None
@@ -116,9 +116,9 @@ def _guard(problems: list[str], read: Any, *args: Any) -> Any:
 
 
 def _symbol(members: Mapping[str, Any], where: str) -> str:
-    if OT + "element" not in members:
+    if OT_ + "element" not in members:
         raise FactsError(f"an {where} entry has no ot:element")
-    symbol = text(members[OT + "element"], f"{where} ot:element")
+    symbol = text(members[OT_ + "element"], f"{where} ot:element")
     if not _SYMBOL.match(symbol):
         raise FactsError(f"{where} ot:element {symbol!r} is not a chemical element symbol")
     return symbol
@@ -140,9 +140,9 @@ def _element_content(value: Any, names: Names, problems: list[str]) -> dict[str,
     for members in _entries(value, where, names, problems):
         try:
             symbol = _symbol(members, where)
-            if OT + "massFraction" not in members:
+            if OT_ + "massFraction" not in members:
                 raise FactsError(f"{where} entry for {symbol} has no ot:massFraction")
-            share = fraction(members[OT + "massFraction"], f"ot:massFraction of {symbol}")
+            share = fraction(members[OT_ + "massFraction"], f"ot:massFraction of {symbol}")
         except FactsError as exc:
             problems.append(str(exc))
             continue
@@ -181,7 +181,7 @@ def _recycled(value: Any, names: Names, problems: list[str]) -> dict[str, Recycl
 
 
 def _share(members: Mapping[str, Any], local: str, symbol: str) -> float:
-    value = members.get(OT + local)
+    value = members.get(OT_ + local)
     # absent means none of the element's mass is recycled that way
     return 0.0 if value is None else fraction(value, f"ot:{local} of {symbol}")
 
@@ -195,10 +195,10 @@ def _country(value: Any) -> str:
 
 def _carbon(value: Any, names: Names) -> tuple[float, str | None]:
     members = obj(single(value, "ot:carbonFootprint"), "ot:carbonFootprint", names)
-    if OT + "kgCO2ePerKg" not in members:
+    if OT_ + "kgCO2ePerKg" not in members:
         raise FactsError("ot:carbonFootprint has no ot:kgCO2ePerKg")
-    per_kg = non_negative(members[OT + "kgCO2ePerKg"], "ot:carbonFootprint ot:kgCO2ePerKg")
-    return per_kg, _optional_text(members.get(OT + "stage"), "ot:carbonFootprint ot:stage")
+    per_kg = non_negative(members[OT_ + "kgCO2ePerKg"], "ot:carbonFootprint ot:kgCO2ePerKg")
+    return per_kg, _optional_text(members.get(OT_ + "stage"), "ot:carbonFootprint ot:stage")
 
 
 def _optional_text(value: Any, name: str) -> str | None:

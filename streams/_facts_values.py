@@ -19,6 +19,18 @@ from oretrail.epcis import BUILTIN_NAMESPACES
 
 OT = "https://oretrail.dev/ns/epcis/"
 CBVMDA = BUILTIN_NAMESPACES["cbvmda"]
+_SEPARATORS = "/#:"
+
+
+def term(namespace: str, local: str) -> str:
+    """A member's name, independent of how its namespace IRI ends: EPCIS XML documents bind
+    ``urn:epcglobal:cbv:mda`` where the JSON-LD context has ``urn:epcglobal:cbv:mda:``."""
+    return f"{namespace.rstrip(_SEPARATORS)} {local}"
+
+
+#: prefixes of the member names of the ot: and cbvmda: vocabularies: ``OT_ + "elementContent"``
+OT_ = term(OT, "")
+CBVMDA_ = term(CBVMDA, "")
 
 # A decimal number as XML Schema writes one; Python's float() would also take "nan",
 # "infinity" and "1_000", none of which is a quantity.
@@ -75,13 +87,15 @@ class Names:
                     self.prefixes[prefix] = iri
 
     def expand(self, key: str) -> str:
+        """The name of a ``prefix:local`` or absolute-IRI key (see ``term``)."""
         prefix, sep, local = key.partition(":")
         if sep and prefix in self.prefixes and not local.startswith("//"):
-            return self.prefixes[prefix] + local
-        return key
+            return term(self.prefixes[prefix], local)
+        cut = max(key.rfind(c) for c in _SEPARATORS)
+        return term(key[:cut], key[cut + 1 :]) if cut > 0 else key
 
     def members(self, value: Mapping[str, Any]) -> dict[str, Any]:
-        """The members of an object by full IRI; XML attributes and JSON-LD keywords are not
+        """The members of an object by name (``term``); XML attributes and JSON-LD keywords are not
         members. A key that two prefixes spell differently keeps its first spelling's value."""
         out: dict[str, Any] = {}
         for key, item in value.items():

@@ -271,6 +271,16 @@ def test_prefixes_are_the_documents_own() -> None:
     assert extract(record_of(renamed, context)) == extract(record_of(commissioning()))
 
 
+def test_members_may_be_named_by_absolute_iri() -> None:
+    event = commissioning()
+    event["ilmd"] = {
+        f"{OT}elementContent": event["ilmd"].pop("ot:elementContent"),
+        "urn:epcglobal:cbv:mda:countryOfOrigin": event["ilmd"].pop("cbvmda:countryOfOrigin"),
+        **event["ilmd"],
+    }
+    assert extract(record_of(event)) == extract(record_of(commissioning()))
+
+
 def test_the_avro_decoded_record_gives_the_same_facts() -> None:
     serde = SingleObjectSerde()
     for event in (commissioning(), transformation(), aggregation()):

@@ -39,7 +39,8 @@ from tests.unit.facts_events import (
     transformation,
 )
 
-DECLARATIONS = f'xmlns:ot="{OT}" xmlns:cbvmda="urn:epcglobal:cbv:mda:"'
+# EPCIS XML binds cbvmda without the trailing colon the JSON-LD context has
+DECLARATIONS = f'xmlns:ot="{OT}" xmlns:cbvmda="urn:epcglobal:cbv:mda"'
 
 
 def document(events: str, declarations: str = DECLARATIONS) -> bytes:
