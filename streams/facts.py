@@ -54,6 +54,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class EventFacts:
+    """What one event states. ``problems`` name what could not be read; the facts hold the
+    rest, so the caller decides whether a partly readable event is dead-lettered or kept."""
+
     event_id: str
     lots: tuple[LotFacts, ...]  # sorted by lot
     transformation: Transformation | None
