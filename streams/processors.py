@@ -34,6 +34,7 @@ from oretrail.serde import Serde, SerdeError
 from streams import facts as facts_mod
 from streams import ledger
 from streams._tables import (
+    Table,
     TableFacts,
     aggregation_from_json,
     aggregation_to_json,
@@ -131,6 +132,40 @@ def affected_lots(view: TableFacts, lots: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
+class FactState:
+    """The fact tables, the seen and pending tables, and the rules that change them."""
+
+    def __init__(self, facts: Table, index: Table, seen: Table, pending: Table) -> None:
+        self.view = TableFacts(facts, index, facts_mod.merge_lot)
+        self.seen = seen
+        self.pending = pending
+
+    def apply(self, fwd: Forwarded, now_us: int) -> bool:
+        """Merge one event's facts and mark the lots they reach; False for a duplicate."""
+        first_seen = self.seen.get(fwd.event_id)
+        if first_seen is not None and first_seen != fwd.source:
+            return False  # the same event again from another message: nothing changes
+        redelivered = first_seen == fwd.source
+        for facts in fwd.lots:
+            self.view.add_lot(facts, force=redelivered)
+        if fwd.transformation is not None:
+            self.view.add_transformation(fwd.transformation, force=redelivered)
+        if fwd.aggregation is not None:
+            self.view.add_aggregation(fwd.aggregation, force=redelivered)
+        for lot in affected_lots(self.view, fwd.touched_lots()):
+            old = self.pending.get(lot)
+            self.pending[lot] = touch(
+                None if old is None else Pending.from_json(old), [fwd.event_id], now_us
+            ).to_json()
+        self.seen[fwd.event_id] = fwd.source
+        return True
+
+    def due(self, now_us: int, debounce_us: int) -> list[tuple[str, Pending]]:
+        """Pending lots quiet for ``debounce_us``, sorted by lot."""
+        pending = [(lot, Pending.from_json(raw)) for lot, raw in list(self.pending.items())]
+        return sorted((lot, p) for lot, p in pending if p.due(now_us, debounce_us))
+
+
 class Processors:
     """The tables, topics and agents of one app (built once per process)."""
 
@@ -157,7 +192,8 @@ class Processors:
         self.seen = app.Table("seen", **table)
         self.pending = app.Table("pending", **table)
         self.passports = app.Table("passports", **table)
-        self.view = TableFacts(self.facts, self.index, facts_mod.merge_lot)
+        self.state = FactState(self.facts, self.index, self.seen, self.pending)
+        self.view = self.state.view
         app.agent(self.events, name="reduce_events")(self._reduce_events)
         app.agent(self.facts_topic, name="apply_facts")(self._apply_facts)
         app.timer(cfg.debounce_seconds / 2, on_leader=True, name="tick")(self._tick)
@@ -192,37 +228,14 @@ class Processors:
             if event.key == _TICK_KEY:
                 await self.flush(_now_us())
             else:
-                self.apply(Forwarded.from_json(event.value), _now_us())
+                self.state.apply(Forwarded.from_json(event.value), _now_us())
 
     async def _tick(self) -> None:
         await self.facts_topic.send(key=_TICK_KEY, value={"tick": True})
 
-    def apply(self, fwd: Forwarded, now_us: int) -> None:
-        first_seen = self.seen.get(fwd.event_id)
-        if first_seen is not None and first_seen != fwd.source:
-            return  # the same event again from another message: nothing changes
-        redelivered = first_seen == fwd.source
-        for facts in fwd.lots:
-            self.view.add_lot(facts, force=redelivered)
-        if fwd.transformation is not None:
-            self.view.add_transformation(fwd.transformation, force=redelivered)
-        if fwd.aggregation is not None:
-            self.view.add_aggregation(fwd.aggregation, force=redelivered)
-        for lot in affected_lots(self.view, fwd.touched_lots()):
-            old = self.pending.get(lot)
-            self.pending[lot] = touch(
-                None if old is None else Pending.from_json(old), [fwd.event_id], now_us
-            ).to_json()
-        self.seen[fwd.event_id] = fwd.source
-
     async def flush(self, now_us: int) -> None:
         debounce_us = int(self.cfg.debounce_seconds * 1_000_000)
-        due = [
-            (lot, Pending.from_json(raw))
-            for lot, raw in list(self.pending.items())
-            if Pending.from_json(raw).due(now_us, debounce_us)
-        ]
-        for lot, pending in sorted(due, key=lambda item: item[0]):
+        for lot, pending in self.state.due(now_us, debounce_us):
             await self._update_passport(lot, pending.events)
             del self.pending[lot]
 
