@@ -11,6 +11,7 @@ from streams.ledger._custody import Pool, Shares, blended, mass_balance
 from streams.ledger._leaf import declared, own_elements
 from streams.ledger._mix import Mix, ordered, with_shares
 from streams.ledger._physical import Material, Output, Physical, exceeds, merged_takes, physical
+from streams.ledger._pools import Lineage, PoolKey
 from streams.ledger._types import (
     CONFLICTING_LINEAGE,
     DEFAULT_CONFIG,
@@ -62,10 +63,12 @@ class Ledgers:
         self.facts = facts
         self.config = config if config is not None else DEFAULT_CONFIG
         self._lots: dict[str, LotLedger] = {}
+        self._materials: dict[str, Material] = {}
         self._physicals: dict[str, Physical] = {}
         self._outputs: dict[str, dict[str, _Parts]] = {}
-        self._pools: dict[tuple[str, int | str], Pool] = {}
+        self._pools: dict[PoolKey, Pool] = {}
         self._active: set[Hashable] = set()
+        self._lineage = Lineage(facts, self.config)
 
     def of(self, lot: str) -> LotLedger:
         return self._guard(
@@ -265,35 +268,68 @@ class Ledgers:
         )
 
     def _material(self, lot: str) -> Material:
-        """What a transformation takes from ``lot``. A mass-balance output's physical side
-        does not depend on its pool, which may hold the very transformation asking."""
+        """The physical side of ``lot`` (mass, element mass, carbon): what a transformation
+        needs of its inputs. It never depends on shares, hence never on a mass-balance pool,
+        so a pool can ask for the physical side of its own transformations."""
+
+        def on_cycle() -> Material:
+            return Material(declared(self.facts.lot(lot)).mass_kg or 0.0, {}, 0.0, (), False)
+
+        return self._guard(
+            self._materials, ("material", lot), lot, lambda: self._material_of(lot), on_cycle
+        )
+
+    def _material_of(self, lot: str) -> Material:
+        facts = self.facts.lot(lot)
+        own = set(facts.flags) if facts is not None else set()
         producers = self._producers(lot)
-        if producers and producers[0].chain_of_custody == "mass_balance":
+        out = self._physical(producers[0]).outputs.get(lot) if producers else None
+        if producers and out is not None:
             ph = self._physical(producers[0])
-            out = ph.outputs.get(lot)
-            if out is not None:
-                facts = self.facts.lot(lot)
-                own = set(facts.flags) if facts is not None else set()
-                alerted = {f"alert:{f.type}" for f in ph.findings}
-                flags = tuple(sorted(own | alerted | set(ph.flags)))
-                return Material(out.mass_kg, out.element_kg, out.carbon_kg, flags, ph.complete)
-        led = self.of(lot)
-        element_kg = {e: led.elements[e].mass_kg for e in led.elements}
-        return Material(led.mass_kg, element_kg, led.carbon_kg, led.flags, led.complete)
+            alerted = {f"alert:{f.type}" for f in ph.findings}
+            flags = tuple(sorted(own | alerted | set(ph.flags)))
+            return Material(out.mass_kg, out.element_kg, out.carbon_kg, flags, ph.complete)
+        children = self._children(lot)
+        if children:
+            mass = carbon = 0.0
+            element_kg: dict[str, float] = {}
+            complete = True
+            for child in sorted(children):
+                m = self._material(child)
+                complete = complete and m.complete and m.mass_kg > 0
+                kg = children[child][0]
+                ratio = (
+                    min(1.0, (m.mass_kg if kg is None else kg) / m.mass_kg) if m.mass_kg else 0.0
+                )
+                mass += m.mass_kg * ratio
+                carbon += m.carbon_kg * ratio
+                for e in ordered(m.element_kg):
+                    element_kg[e] = element_kg.get(e, 0.0) + m.element_kg[e] * ratio
+                own.update(m.flags)
+            return Material(mass, element_kg, carbon, tuple(sorted(own)), complete)
+        leaf = self._leaf(lot)
+        element_kg = {e: leaf.elements[e].mass_kg for e in leaf.elements}
+        return Material(leaf.mass_kg, element_kg, leaf.carbon_kg, tuple(sorted(own)), leaf.complete)
 
     def _produced(self, t: Transformation) -> dict[str, _Parts]:
         cached = self._outputs.get(t.event_id)
         if cached is not None:
             return cached
         ph = self._physical(t)
-        complete = ph.complete
+        flags: set[str] = set()
         if t.chain_of_custody == "mass_balance":
             pool = self._pool(t)
             shares = pool.shares
-            complete = complete and pool.complete
+            complete = ph.complete and pool.complete
+            for d in ph.draws:
+                led = pool.inputs.get(d.lot)
+                flags.update(led.flags if led is not None else self._material(d.lot).flags)
         else:
             inputs = {d.lot: self.of(d.lot) for d in ph.draws}
             shares = blended(t, ph, inputs, self._lot_facts, self.config)
+            complete = ph.complete and all(led.complete for led in inputs.values())
+            for led in inputs.values():
+                flags.update(led.flags)
         result: dict[str, _Parts] = {}
         draws = tuple((d.lot, d.taken_kg) for d in ph.draws)
         for lot in sorted(ph.outputs):
@@ -311,33 +347,22 @@ class Ledgers:
                 draws,
                 complete,
                 [*ph.findings, *share.findings],
-                ph.flags,
+                tuple(sorted(flags)),
                 share.inherited_certificates,
             )
         self._outputs[t.event_id] = result
         return result
 
     def _pool(self, t: Transformation) -> Pool:
-        period = t.time_us // self.config.period_us
-        key: tuple[str, int | str]
-        if t.site is None:
-            key, ts = ("", t.event_id), [t]  # no site, no site-wide account: the event alone
-        else:
-            start = period * self.config.period_us
-            found = self.facts.at_site(t.site, start, start + self.config.period_us)
-            unique = {x.event_id: x for x in found if x.chain_of_custody == "mass_balance"}
-            unique.setdefault(t.event_id, t)
-            key, ts = (
-                (t.site, period),
-                sorted(unique.values(), key=lambda x: (x.time_us, x.event_id)),
-            )
+        key, ts = self._lineage.pool(t)
 
         def compute() -> Pool:
             physicals = {x.event_id: self._physical(x) for x in ts}
-            return mass_balance(ts, physicals, self.of, self._lot_facts, self.config)
+            excluded = self._lineage.excluded(ts)
+            return mass_balance(ts, physicals, self.of, self._lot_facts, self.config, excluded)
 
         def on_cycle() -> Pool:
-            where = f"the mass-balance pool of {t.site} period {period}"
+            where = f"the mass-balance pool {key}"
             shares = {
                 lot: Shares(findings=[_cycle_finding(where)._replace(event_id=x.event_id)])
                 for x in ts

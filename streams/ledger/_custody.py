@@ -114,6 +114,8 @@ def _same_attributes(ledgers: Sequence[LotLedger]) -> bool:
 class Pool:
     shares: dict[str, Shares]
     complete: bool
+    #: the ledgers of the inputs in the pool's mix
+    inputs: dict[str, LotLedger] = field(default_factory=dict)
 
 
 def mass_balance(
@@ -122,23 +124,26 @@ def mass_balance(
     ledger_of: Callable[[str], LotLedger],
     lot_facts: Callable[[str], LotFacts | None],
     config: LedgerConfig,
+    excluded: set[str],
 ) -> Pool:
     """One site and period under mass balance. The pool is every input the site's mass-balance
-    transformations took in the period, except lots they made themselves (internal
-    transfers). Outputs that declare an ``ot:recycledShare`` draw that recycled mass from a
-    credit account per element and category (pre/post); outputs that do not share what the
-    claims left; internal lots carry the pool's average. Claims are settled in (time, event
-    id, lot) order; the claim that takes the period's account below zero raises
-    ``recycled_claim_exceeds_input`` and is granted only what was left."""
+    transformations took in the period, except ``excluded`` (lots they made themselves and
+    lots whose ledger depends on the pool: see ``_pools``). Outputs that declare an
+    ``ot:recycledShare`` draw that recycled mass from a credit account per element and
+    category (pre/post); outputs that do not share what the claims left; internal lots carry
+    the pool's average. Claims are settled in (time, event id, lot) order; the claim that
+    takes the period's account below zero raises ``recycled_claim_exceeds_input`` and is
+    granted only what was left."""
     made = {lot for t in ts for lot in physicals[t.event_id].outputs}
     taken = {d.lot for t in ts for d in physicals[t.event_id].draws}
     internal = made & taken
     complete = all(physicals[t.event_id].complete for t in ts)
     mix = Mix()
+    ledgers: dict[str, LotLedger] = {}
     for t in ts:
         for draw in physicals[t.event_id].draws:
-            if draw.lot not in internal:
-                led = ledger_of(draw.lot)
+            if draw.lot not in excluded:
+                led = ledgers[draw.lot] = ledger_of(draw.lot)
                 complete = complete and led.complete
                 mix.add(led.elements, draw.ratio)
 
@@ -213,4 +218,4 @@ def mass_balance(
                 found = origin_finding(producer[lot].event_id, lot, facts.country_of_origin, mix)
                 if found is not None:
                     shares[lot].findings.append(found)
-    return Pool(shares, complete)
+    return Pool(shares, complete, ledgers)
