@@ -257,6 +257,6 @@ class Processors:
         sent = await self.passports_topic.send(key=lot.encode(), value=value)
         await sent
         for alert in new_alerts(previous, passport):
-            body = {"lot": lot, "passportVersion": state.version, **alert}
+            body = {**alert, "passport": lot, "passportVersion": state.version}
             await self.alerts_topic.send(key=lot.encode(), value=json.dumps(body).encode())
         self.passports[lot] = state.to_json()

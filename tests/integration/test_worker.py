@@ -82,6 +82,10 @@ class Run:
         return f"{self.name}.passports"
 
     @property
+    def alerts(self) -> str:
+        return f"{self.name}.alerts"
+
+    @property
     def dlq(self) -> str:
         return f"{self.name}.dlq"
 
@@ -164,15 +168,16 @@ def read_all(bootstrap: str, topic: str, quiet_s: float = 3.0) -> list[tuple[byt
     return got
 
 
-def passport_updates(run: Run) -> list[dict[str, Any]]:
+def passport_updates(run: Run, quiet_s: float = 3.0) -> list[dict[str, Any]]:
     return [
         SERDE.decode("passport_update", v, run.passports)
-        for _, v, _ in read_all(run.bootstrap, run.passports)
+        for _, v, _ in read_all(run.bootstrap, run.passports, quiet_s)
     ]
 
 
-def versions(run: Run) -> set[tuple[str, int, str]]:
-    return {(u["productID"], u["version"], u["contentHash"]) for u in passport_updates(run)}
+def versions(run: Run, quiet_s: float = 3.0) -> set[tuple[str, int, str]]:
+    updates = passport_updates(run, quiet_s)
+    return {(u["productID"], u["version"], u["contentHash"]) for u in updates}
 
 
 def wait_for_version(run: Run, lot: str, version: int, timeout: float = 90) -> None:
@@ -180,7 +185,7 @@ def wait_for_version(run: Run, lot: str, version: int, timeout: float = 90) -> N
     while time.monotonic() < deadline:
         assert run.worker is not None
         assert run.worker.poll() is None, run.log_tail()
-        if any(p == lot and v >= version for p, v, _ in versions(run)):
+        if any(p == lot and v >= version for p, v, _ in versions(run, quiet_s=0.5)):
             return
     pytest.fail(f"no passport version {version} of {lot}\n{run.log_tail()}")
 
@@ -217,7 +222,9 @@ def assert_expected_figures(trace: dict[str, Any]) -> None:
 
 def scenario(run: Run, disturb: str | None = None) -> tuple[dict[str, Any], set[Any]]:
     """Sample, then the later declaration, then everything again; ``disturb`` kills the
-    worker (kill -9) right after the later declaration and restarts it."""
+    worker (kill -9) right after the later declaration, or once it issued the second version,
+    and restarts it on the same state directory, or on a fresh one (recovered from the
+    changelogs)."""
     run.start()
     assert run.ingest(SAMPLE) == {"accepted": 4, "rejected": 0}
     first = run.trace(CSF)
@@ -225,7 +232,10 @@ def scenario(run: Run, disturb: str | None = None) -> tuple[dict[str, Any], set[
     wait_for_version(run, CSF, 1)
     assert run.ingest(run.tmp / "later.jsonld") == {"accepted": 1, "rejected": 0}
     if disturb is not None:
-        time.sleep(0.5)
+        if disturb == "after-update":
+            wait_for_version(run, CSF, 2)
+        else:
+            time.sleep(0.5)  # in the middle of processing it, or of the debounce
         run.kill()
         run.start("fresh-state" if disturb == "fresh" else "state")
     run.ingest(SAMPLE)  # duplicates
@@ -259,7 +269,27 @@ def test_trace_passport_versions_and_duplicates(run: Run) -> None:
     assert "KOL-2026-0917" in text
 
 
-def test_invalid_input_is_dead_lettered_with_a_reason(run: Run) -> None:
+BAD = "https://id.gs1.org/01/09506000134420/10/BAD-2026-0001"
+# 1 t of ore (300 kg Co) said to make 5 t at 50 % Co: 2500 kg of cobalt from nowhere
+LAUNDERING = {
+    **LATER,
+    "epcisBody": {
+        "eventList": [
+            {
+                "type": "TransformationEvent",
+                "eventTime": "2026-11-02T10:00:00.000+01:00",
+                "eventTimeZoneOffset": "+01:00",
+                "inputQuantityList": [{"epcClass": KOL, "quantity": 1000, "uom": "KGM"}],
+                "outputQuantityList": [{"epcClass": BAD, "quantity": 5000, "uom": "KGM"}],
+                "bizLocation": {"id": "https://id.gs1.org/414/0950600022349"},
+                "ilmd": {"ot:elementContent": [{"ot:element": "Co", "ot:massFraction": 0.5}]},
+            }
+        ]
+    },
+}
+
+
+def test_invalid_input_is_dead_lettered_and_violations_alerted(run: Run) -> None:
     run.start()
     producer = Producer(producer_config(run.bootstrap))
     producer.produce(run.events, key=b"lot", value=b"not avro at all")
@@ -268,6 +298,10 @@ def test_invalid_input_is_dead_lettered_with_a_reason(run: Run) -> None:
     bad["epcisBody"]["eventList"][0]["ilmd"]["ot:recycledShare"][0]["ot:postConsumer"] = 1.5
     (run.tmp / "bad.jsonld").write_text(json.dumps(bad))
     run.ingest(run.tmp / "bad.jsonld")
+    (run.tmp / "laundering.jsonld").write_text(json.dumps(LAUNDERING))
+    run.ingest(SAMPLE)
+    run.ingest(run.tmp / "laundering.jsonld")
+
     deadline = time.monotonic() + 90
     letters: list[tuple[bytes, bytes, Any]] = []
     while len(letters) < 2 and time.monotonic() < deadline:
@@ -279,7 +313,18 @@ def test_invalid_input_is_dead_lettered_with_a_reason(run: Run) -> None:
         assert value["sourceTopic"] == run.events
         assert value["errorMessage"]
     [invalid] = [v for v in values if v["stage"] == "validate"]
-    assert "1.5" in invalid["errorMessage"] or "post" in invalid["errorMessage"].lower()
+    assert "1.5" in invalid["errorMessage"]
+
+    trace = run.trace(BAD)
+    [violation] = [a for a in trace["alerts"] if a["type"] == "mass_balance_violation"]
+    assert violation["element"] == "Co"
+    wait_for_version(run, BAD, 1)
+    alerts = [json.loads(v) for _, v, _ in read_all(run.bootstrap, run.alerts)]
+    sent = [a for a in alerts if a["type"] == "mass_balance_violation" and a["passport"] == BAD]
+    assert len(sent) == 1, alerts
+    assert sent[0]["eventID"] == violation["eventID"]
+    assert sent[0]["figures"] == violation["figures"]
+    assert sent[0]["passportVersion"] == 1
 
 
 @pytest.fixture(scope="module")
@@ -298,11 +343,11 @@ def undisturbed(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         reference.stop()
 
 
-@pytest.mark.parametrize("state", ["same", "fresh"])
+@pytest.mark.parametrize("disturb", ["same", "fresh", "after-update"])
 def test_kill_9_then_restart_gives_the_undisturbed_result(
-    run: Run, undisturbed: tuple[dict[str, Any], set[Any]], state: str
+    run: Run, undisturbed: tuple[dict[str, Any], set[Any]], disturb: str
 ) -> None:
-    final, seen = scenario(run, disturb=state)
+    final, seen = scenario(run, disturb=disturb)
     reference_final, reference_versions = undisturbed
     assert final == reference_final
     assert seen == reference_versions
