@@ -29,7 +29,9 @@ spread over the other outputs by mass. Carbon: the inputs' carried footprint plu
   all inputs are inherited (under the other models a certificate is the lot's own);
 - ``mass_balance``: the pool is every input of the site's mass-balance transformations in the
   period (fixed windows of ``mass_balance_period_days`` from the Unix epoch; an event without
-  a site is its own pool), except lots made inside the pool. An output declaring
+  a site is its own pool), except lots made inside the pool and lots whose lineage leads
+  back to something the pool made (material that left the site and came back within the
+  period: counting it would make the pool depend on itself). An output declaring
   ``ot:recycledShare`` for an element draws that recycled mass from a credit account per
   (site, period, element, pre/post); claims settle in (time, event id, lot) order and one
   that takes the account below zero (beyond the tolerance) raises
@@ -45,8 +47,10 @@ An element no input carries comes from "unknown" origin. Input/output checks run
 every fact they need is present (``complete``), so a lot whose inputs' facts have not yet
 arrived raises nothing spurious.
 
-**An aggregation parent** is the sum of its children (ADD and DELETE replayed in time
-order); it inherits the certificates common to all children.
+**An aggregation parent** is the sum of its children (ADD and DELETE replayed in (time,
+event id) order; a DELETE without children unpacks all); it inherits the certificates common
+to all children. A lot both produced and aggregated (``conflicting_lineage``) follows the
+transformation.
 
 **Flags** are inherited downstream with the material; every alert adds ``alert:<type>`` to
 the flags of the lots it marks, so a pack built from laundered cobalt carries the mark.
@@ -54,14 +58,23 @@ A lot produced by several transformations (``multiple_producers``) follows the f
 (time, event id); a lineage cycle raises ``lineage_cycle`` instead of recursing forever.
 
 **Determinism**: everything iterated is sorted and floats are summed in that order, so the
-same fact set gives bit-identical ledgers whatever the order the facts arrived in.
+same fact set gives bit-identical ledgers whatever the order the facts arrived in, and a
+:class:`Ledgers` gives the same ledger whichever lots it computed before (outside lineage
+cycles, which are cut where first met). A first call computes dependencies bottom-up, so
+a supply chain thousands of steps long is no deep recursion; ``trace_json`` nests at most
+``MAX_DEPTH`` levels of inputs.
+
+Entry points: :func:`compute` (one lot), :class:`Ledgers` (many lots of one fact set,
+memoised), :func:`trace_json` (``oretrail trace --json``), :func:`downstream` (what to
+recompute after a new fact), :class:`LedgerConfig` (``ORETRAIL_LEDGER_TOLERANCE``,
+``ORETRAIL_LEDGER_MASS_BALANCE_PERIOD_DAYS``).
 """
 
 from __future__ import annotations
 
 from streams.ledger._compute import Ledgers
 from streams.ledger._downstream import LineageView, downstream
-from streams.ledger._trace import alert_json, ledger_json, trace_json
+from streams.ledger._trace import MAX_DEPTH, alert_json, ledger_json, trace_json
 from streams.ledger._types import (
     CHAIN_OF_CUSTODY_VIOLATION,
     CONFLICTING_LINEAGE,
@@ -94,6 +107,7 @@ __all__ = [
     "INVALID_DECLARATION",
     "LINEAGE_CYCLE",
     "MASS_BALANCE_VIOLATION",
+    "MAX_DEPTH",
     "MULTIPLE_PRODUCERS",
     "ORIGIN_WITHOUT_INPUT",
     "QUANTITY_EXCEEDS_LOT",

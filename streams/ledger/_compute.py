@@ -11,7 +11,7 @@ from streams.ledger._custody import Pool, Shares, blended, mass_balance
 from streams.ledger._leaf import declared, own_elements
 from streams.ledger._mix import Mix, ordered, with_shares
 from streams.ledger._physical import Material, Output, Physical, exceeds, merged_takes, physical
-from streams.ledger._pools import Lineage, PoolKey
+from streams.ledger._pools import Lineage, PoolKey, bottom_up
 from streams.ledger._types import (
     CONFLICTING_LINEAGE,
     DEFAULT_CONFIG,
@@ -71,6 +71,23 @@ class Ledgers:
         self._lineage = Lineage(facts, self.config)
 
     def of(self, lot: str) -> LotLedger:
+        found = self._lots.get(lot)
+        if found is not None:
+            return found
+        if not self._active:
+            # a first call computes what the lot depends on first, physical sides then
+            # ledgers, so no recursion below goes deeper than one step of lineage however
+            # long the supply chain is
+            lineage = self._lineage
+            ledgers = bottom_up([lot], lineage.ledger_needs)
+            roots = [*ledgers, *(x for before in ledgers for x in lineage.pool_inputs(before))]
+            for before in bottom_up(roots, lineage.material_needs):
+                self._material(before)
+            for before in ledgers[:-1]:
+                self._ledger(before)
+        return self._ledger(lot)
+
+    def _ledger(self, lot: str) -> LotLedger:
         return self._guard(
             self._lots, ("lot", lot), lot, lambda: self._lot(lot), lambda: self._cyclic(lot)
         )
@@ -169,8 +186,7 @@ class Ledgers:
         )
 
     def _producers(self, lot: str) -> list[Transformation]:
-        unique = {t.event_id: t for t in self.facts.produced_by(lot)}
-        return sorted(unique.values(), key=lambda t: (t.time_us, t.event_id))
+        return self._lineage.producers(lot)
 
     def _children(self, parent: str) -> dict[str, tuple[float | None, str]]:
         """The children left after replaying ADD and DELETE in (time, event id) order, with
@@ -358,7 +374,7 @@ class Ledgers:
 
         def compute() -> Pool:
             physicals = {x.event_id: self._physical(x) for x in ts}
-            excluded = self._lineage.excluded(ts)
+            excluded = set(self._lineage.excluded(key, ts))
             return mass_balance(ts, physicals, self.of, self._lot_facts, self.config, excluded)
 
         def on_cycle() -> Pool:

@@ -54,32 +54,46 @@ def ledger_json(ledger: LotLedger) -> dict[str, Any]:
     }
 
 
-def trace_json(lot: str, facts: FactsView, config: LedgerConfig | None = None) -> dict[str, Any]:
+#: levels of inputs listed below a lot; real supply chains are a dozen deep, and JSON nested
+#: much deeper than this cannot be written by ``json.dumps`` (recursion limit)
+MAX_DEPTH = 100
+
+
+def trace_json(
+    lot: str, facts: FactsView, config: LedgerConfig | None = None, max_depth: int = MAX_DEPTH
+) -> dict[str, Any]:
     """``{"id", "massKg", "complete", "elements", "carbonFootprint", "certificates", "flags",
     "alerts", "inputs": [same shape + "quantityTakenKg", ...]}``. A lot met again on its own
-    path (a lineage cycle) is listed once more without its inputs."""
-    return _Tracer(Ledgers(facts, config)).node(lot, frozenset())
+    path (a lineage cycle), or ``max_depth`` levels down, is listed with ``"inputs": []`` and
+    ``"inputsOmitted": true``."""
+    return _Tracer(Ledgers(facts, config), max_depth).node(lot, frozenset())[0]
 
 
 class _Tracer:
-    def __init__(self, ledgers: Ledgers) -> None:
+    def __init__(self, ledgers: Ledgers, max_depth: int) -> None:
         self.ledgers = ledgers
+        self.max_depth = max_depth
         # a lot reached by several paths is built once; the JSON shares the subtree
         self.done: dict[str, dict[str, Any]] = {}
 
-    def node(self, lot: str, path: frozenset[str]) -> dict[str, Any]:
+    def node(self, lot: str, path: frozenset[str]) -> tuple[dict[str, Any], bool]:
+        """The lot's JSON, and whether anything in it was omitted (then it is not shared:
+        from another path it may be complete)."""
         cached = self.done.get(lot)
         if cached is not None:
-            return cached
+            return cached, False
         ledger = self.ledgers.of(lot)
         node = ledger_json(ledger)
         inputs: list[dict[str, Any]] = []
-        cyclic = lot in path
-        if not cyclic:
+        omitted = bool(ledger.inputs) and (lot in path or len(path) >= self.max_depth)
+        if not omitted:
             for child, kg in ledger.inputs:
-                sub = self.node(child, path | {lot})
+                sub, cut = self.node(child, path | {lot})
                 inputs.append({"id": sub["id"], "quantityTakenKg": number(kg), **sub})
+                omitted = omitted or cut
         node["inputs"] = inputs
-        if not cyclic and not any(child in path for child, _ in ledger.inputs):
+        if omitted and not inputs:
+            node["inputsOmitted"] = True
+        if not omitted:
             self.done[lot] = node
-        return node
+        return node, omitted

@@ -9,20 +9,16 @@ import pytest
 from pydantic import ValidationError
 
 from streams.ledger import (
-    CONFLICTING_LINEAGE,
     DEFAULT_CONFIG,
     INVALID_DECLARATION,
-    LINEAGE_CYCLE,
     MASS_BALANCE_VIOLATION,
     MULTIPLE_PRODUCERS,
     ORIGIN_WITHOUT_INPUT,
     QUANTITY_EXCEEDS_LOT,
     RECYCLED_CLAIM_EXCEEDS_INPUT,
     LedgerConfig,
-    Ledgers,
     compute,
     downstream,
-    trace_json,
 )
 from streams.memory_facts import MemoryFacts
 from streams.model import Aggregation, ChainOfCustody, LotFacts, RecycledShare, Take, Transformation
@@ -277,97 +273,6 @@ def test_invalid_declarations_are_alerts_and_left_out() -> None:
     assert set(led.elements) == {"Ni"}
     ni = led.elements["Ni"]
     assert ni.pre_consumer_share + ni.post_consumer_share == pytest.approx(1.0)
-
-
-# --- cycles ----------------------------------------------------------------------------------
-
-
-def test_self_consuming_transformation_is_a_cycle_not_a_recursion_error() -> None:
-    facts = MemoryFacts()
-    mine(facts, "ore", 100, 0.5)
-    tx(facts, "t", [("ore", 100), ("x", 50)], [("x", 150)])
-    assert LINEAGE_CYCLE in types(facts, "x")
-    assert not compute("x", facts).complete
-    assert trace_json("x", facts)["id"] == "x"
-
-
-def test_two_lot_cycle_terminates_everywhere() -> None:
-    facts = MemoryFacts()
-    mine(facts, "ore", 100, 0.5)
-    tx(facts, "t1", [("ore", 100), ("b", 10)], [("a", 100)])
-    tx(facts, "t2", [("a", 10)], [("b", 10)])
-    for lot in ("a", "b"):
-        doc = trace_json(lot, facts)
-        flat = str(doc)
-        assert LINEAGE_CYCLE in flat
-    assert downstream("ore", facts) == ["a", "b"]
-
-
-def test_material_back_into_its_mass_balance_pool_is_no_cycle() -> None:
-    """x leaves the pool (m1), is blended elsewhere into y, and y comes back into the same
-    site and period (m2). y's ledger depends on the pool, so y stays out of the pool's mix;
-    every ledger is complete and the same whichever lot is asked for first."""
-    facts = MemoryFacts()
-    mine(facts, "ore", 100, 0.5)
-    tx(facts, "m1", [("ore", 100)], [("x", 100)], "mass_balance", time_us=1)
-    tx(facts, "b", [("x", 100)], [("y", 100)], "controlled_blending", time_us=2)
-    facts.add_transformation(
-        Transformation("m2", 3, "urn:site:s", (Take("y", 100),), (Take("z", 100),), "mass_balance")
-    )
-    alone = {lot: compute(lot, facts) for lot in ("x", "y", "z")}
-    for order in (("x", "y", "z"), ("z", "y", "x"), ("y", "z", "x")):
-        ledgers = Ledgers(facts)
-        assert {lot: ledgers.of(lot) for lot in order} == alone
-    for led in alone.values():
-        assert led.complete
-        assert led.alerts == ()
-        assert led.elements["Co"].mass_kg == pytest.approx(50, rel=REL)
-        assert led.elements["Co"].primary_origin_shares() == {"CD": 1.0}
-
-
-# --- aggregation -----------------------------------------------------------------------------
-
-
-def cells() -> MemoryFacts:
-    facts = MemoryFacts()
-    mine(facts, "c1", 10, 0.2, "CD", certificates=("x", "y"), flags=("conflict_area",))
-    mine(facts, "c2", 10, 0.1, "ZM", certificates=("y",))
-    facts.add_aggregation(
-        Aggregation("a1", 1, "module", (Take("c1", math.inf), Take("c2", math.inf)))
-    )
-    return facts
-
-
-def test_aggregation_parent_is_the_sum_of_its_children() -> None:
-    module = compute("module", cells())
-    assert module.mass_kg == 20
-    co = module.elements["Co"]
-    assert co.mass_kg == pytest.approx(3, rel=REL)  # 2 + 1
-    assert co.primary_origin_shares() == {
-        "CD": pytest.approx(2 / 3, rel=REL),
-        "ZM": pytest.approx(1 / 3, rel=REL),
-    }
-    assert module.certificates == ("y",)
-    assert module.flags == ("conflict_area",)
-    assert module.inputs == (("c1", 10), ("c2", 10))
-
-
-def test_aggregation_delete_removes_children() -> None:
-    facts = cells()
-    facts.add_aggregation(Aggregation("a2", 2, "module", (Take("c2", math.inf),), "DELETE"))
-    assert compute("module", facts).inputs == (("c1", 10),)
-    facts.add_aggregation(Aggregation("a3", 3, "module", (), "DELETE"))  # unpack everything
-    assert compute("module", facts).inputs == ()
-    facts.add_aggregation(Aggregation("a4", 4, "module", (Take("c2", 5),)))
-    module = compute("module", facts)
-    assert module.mass_kg == 5
-    assert module.elements["Co"].mass_kg == pytest.approx(0.5, rel=REL)
-
-
-def test_lot_both_produced_and_aggregated() -> None:
-    facts = cells()
-    tx(facts, "t", [("c1", 10)], [("module", 10)])
-    assert CONFLICTING_LINEAGE in types(facts, "module")
 
 
 # --- flags and downstream --------------------------------------------------------------------

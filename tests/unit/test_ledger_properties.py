@@ -21,7 +21,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streams.ledger import DEFAULT_CONFIG, MASS_BALANCE_VIOLATION, Ledgers, trace_json
+from streams.ledger import (
+    DEFAULT_CONFIG,
+    MASS_BALANCE_VIOLATION,
+    QUANTITY_EXCEEDS_LOT,
+    Ledgers,
+    trace_json,
+)
 from streams.memory_facts import MemoryFacts
 from streams.model import Aggregation, LotFacts, RecycledShare, Take, Transformation
 
@@ -270,11 +276,17 @@ def test_aggregation_parent_sums_its_children(graph: Graph) -> None:
             continue
         led = ledgers.of(lot)
         children = [ledgers.of(child) for child, _ in led.inputs]
+        # a child packed for more than its mass gives only its mass (and an alert)
         ratios = [
-            kg / c.mass_kg if c.mass_kg > 0 else 0.0
+            min(1.0, kg / c.mass_kg) if c.mass_kg > 0 else 0.0
             for (_, kg), c in zip(led.inputs, children, strict=True)
         ]
-        assert led.mass_kg == pytest.approx(sum(kg for _, kg in led.inputs), rel=1e-9)
+        expected_mass = sum(c.mass_kg * r for c, r in zip(children, ratios, strict=True))
+        assert led.mass_kg == pytest.approx(expected_mass, rel=1e-9)
+        overdrawn = any(
+            kg > c.mass_kg * 1.02 for (_, kg), c in zip(led.inputs, children, strict=True)
+        )
+        assert overdrawn == any(a.type == QUANTITY_EXCEEDS_LOT for a in led.alerts)
         for element in ("Co", "Ni"):
             expected = sum(
                 c.elements[element].mass_kg * r
