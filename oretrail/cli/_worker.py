@@ -27,6 +27,7 @@ from urllib.parse import quote
 import click
 from confluent_kafka import Consumer, TopicPartition
 from rich.console import Console
+from rich.markup import escape
 from rich.tree import Tree
 
 from oretrail.cli._context import kafka_bootstrap, settings
@@ -117,7 +118,7 @@ def _fetch(core: Settings, cfg: WorkerConfig, lot: str, deadline: float) -> dict
 
 def _label(node: Mapping[str, Any]) -> str:
     carbon = node.get("carbonFootprint") or {}
-    parts = [f"[bold]{node.get('id')}[/]", f"{node.get('massKg')} kg"]
+    parts = [f"[bold]{escape(str(node.get('id')))}[/]", f"{node.get('massKg')} kg"]
     taken = node.get("quantityTakenKg")
     if taken is not None:
         parts.append(f"(taken {taken} kg)")
@@ -139,7 +140,7 @@ def tree(node: Mapping[str, Any], into: Tree | None = None) -> Tree:
             f"post {recycled.get('postConsumer')}, origin {origin or '-'}"
         )
     for alert in node.get("alerts") or []:
-        branch.add(f"[red]alert[/] {json.dumps(alert, sort_keys=True)}")
+        branch.add(f"[red]alert[/] {escape(json.dumps(alert, sort_keys=True))}")
     for child in node.get("inputs") or []:
         tree(child, branch)
     return branch
