@@ -151,7 +151,7 @@ class Run:
         return result
 
 
-def read_all(bootstrap: str, topic: str, quiet_s: float = 3.0) -> list[tuple[bytes, bytes, Any]]:
+def read_all(bootstrap: str, topic: str, quiet_s: float = 3.0) -> list[tuple[Any, Any, Any]]:
     """Every message of ``topic`` so far (until nothing new arrived for ``quiet_s``)."""
     consumer = Consumer(consumer_config(bootstrap, f"check.{topic}.{time.monotonic_ns()}"))
     consumer.subscribe([topic])
@@ -303,7 +303,7 @@ def test_invalid_input_is_dead_lettered_and_violations_alerted(run: Run) -> None
     run.ingest(run.tmp / "laundering.jsonld")
 
     deadline = time.monotonic() + 90
-    letters: list[tuple[bytes, bytes, Any]] = []
+    letters: list[tuple[Any, Any, Any]] = []
     while len(letters) < 2 and time.monotonic() < deadline:
         letters = read_all(run.bootstrap, run.dlq, quiet_s=1.0)
     values = [SERDE.decode("dead_letter", v, run.dlq) for _, v, _ in letters]

@@ -4,6 +4,7 @@ merges in any order, and the relations the ledger walks."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import given
@@ -89,7 +90,7 @@ def later(i: int) -> Transformation:
 
 @given(st.permutations([0, 1, 2, 3, 4]), st.lists(st.integers(0, 4), max_size=5))
 def test_any_order_with_duplicates_gives_the_same_tables(order: list[int], dups: list[int]) -> None:
-    pieces = [
+    pieces: list[Callable[[TableFacts], None]] = [
         lambda v: v.add_lot(ore),
         lambda v: v.add_lot(LotFacts(ORE, mass_kg=19940.0, source_events=("e3",))),
         lambda v: v.add_transformation(refine),
