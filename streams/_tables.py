@@ -6,7 +6,7 @@ with dicts and runs unchanged over faust's RocksDB-backed tables):
 - ``facts``: ``lot\\x00<lot>`` -> LotFacts, ``tx\\x00<event id>`` -> Transformation,
   ``agg\\x00<event id>`` -> Aggregation, as JSON;
 - ``index``: ``<relation>\\x00<key>`` -> sorted event ids, for the relations the ledger walks
-  (produced_by, consumed_by, aggregations_of, parents_of, at_site).
+  (produced_by, consumed_by, aggregations_of, parents_of, at_site per day).
 
 Every write is a merge (``merge_lot``, a sorted set union, or storing a value that is a
 pure function of its event), so applying the same event twice or events in another order
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from typing import Any
+from typing import Any, TypeVar
 
 from streams.model import (
     DEFAULT_CHAIN_OF_CUSTODY,
@@ -133,6 +133,22 @@ def _key(kind: str, key: str) -> str:
     return f"{kind}\x00{key}"
 
 
+# A site's transformations are indexed per UTC day, so recording one more at a busy site
+# rewrites one day's list, not the site's whole history (per-event cost stays flat).
+_DAY_US = 86_400 * 1_000_000
+
+
+E = TypeVar("E", Transformation, Aggregation)
+
+
+def _keep(old: E | None, new: E) -> E:
+    return new if old is None or repr(new) > repr(old) else old
+
+
+def _site_day(site: str, time_us: int) -> str:
+    return f"{site}\x00{time_us // _DAY_US}"
+
+
 class TableFacts:
     """Writes facts into the two tables and reads them back as a FactsView.
 
@@ -164,20 +180,49 @@ class TableFacts:
         merged = facts if old is None else self._merge_lot(old, facts)
         self._put(self._facts, _key("lot", facts.lot), lot_to_json(merged), force)
 
-    def add_transformation(self, t: Transformation, force: bool = False) -> None:
-        self._put(self._facts, _key("tx", t.event_id), transformation_to_json(t), force)
-        for take in t.outputs:
-            self._link("produced_by", take.lot, t.event_id, force)
-        for take in t.inputs:
-            self._link("consumed_by", take.lot, t.event_id, force)
+    def _unlink(self, relation: str, key: str, event_id: str) -> None:
+        ids: list[str] = list(self._index.get(_key(relation, key)) or [])
+        if event_id in ids:
+            self._index[_key(relation, key)] = [i for i in ids if i != event_id]
+
+    def _tx_links(self, t: Transformation) -> list[tuple[str, str]]:
+        links = [("produced_by", take.lot) for take in t.outputs]
+        links += [("consumed_by", take.lot) for take in t.inputs]
         if t.site is not None:
-            self._link("at_site", t.site, t.event_id, force)
+            links.append(("at_site", _site_day(t.site, t.time_us)))
+        return links
+
+    def _agg_links(self, a: Aggregation) -> list[tuple[str, str]]:
+        return [("aggregations_of", a.parent), *(("parents_of", c.lot) for c in a.children)]
+
+    def add_transformation(self, t: Transformation, force: bool = False) -> None:
+        old_raw = self._facts.get(_key("tx", t.event_id))
+        old = None if old_raw is None else transformation_from_json(old_raw)
+        # two different events under one id: keep the larger, as MemoryFacts does, so the
+        # order they arrive in still does not matter
+        kept = _keep(old, t)
+        if old is not None and kept != old:
+            for relation, key in self._tx_links(old):
+                self._unlink(relation, key, old.event_id)
+        self._put(self._facts, _key("tx", t.event_id), transformation_to_json(kept), force)
+        for relation, key in self._tx_links(kept):
+            self._link(relation, key, kept.event_id, force)
+        if kept.site is not None:
+            # the days a site has transformations on, so at_site never scans empty days
+            days: list[int] = list(self._index.get(_key("site_days", kept.site)) or [])
+            day = kept.time_us // _DAY_US
+            self._put(self._index, _key("site_days", kept.site), sorted({*days, day}), force)
 
     def add_aggregation(self, a: Aggregation, force: bool = False) -> None:
-        self._put(self._facts, _key("agg", a.event_id), aggregation_to_json(a), force)
-        self._link("aggregations_of", a.parent, a.event_id, force)
-        for child in a.children:
-            self._link("parents_of", child.lot, a.event_id, force)
+        old_raw = self._facts.get(_key("agg", a.event_id))
+        old = None if old_raw is None else aggregation_from_json(old_raw)
+        kept = _keep(old, a)
+        if old is not None and kept != old:
+            for relation, key in self._agg_links(old):
+                self._unlink(relation, key, old.event_id)
+        self._put(self._facts, _key("agg", a.event_id), aggregation_to_json(kept), force)
+        for relation, key in self._agg_links(kept):
+            self._link(relation, key, kept.event_id, force)
 
     # reading (FactsView)
 
@@ -210,4 +255,10 @@ class TableFacts:
         return self._aggregations("parents_of", child)
 
     def at_site(self, site: str, start_us: int, end_us: int) -> list[Transformation]:
-        return [t for t in self._transformations("at_site", site) if start_us <= t.time_us < end_us]
+        found: list[Transformation] = []
+        first, last = start_us // _DAY_US, (end_us - 1) // _DAY_US
+        for day in self._index.get(_key("site_days", site)) or []:
+            if first <= int(day) <= last:
+                found += self._transformations("at_site", _site_day(site, int(day) * _DAY_US))
+        txs = [t for t in found if start_us <= t.time_us < end_us]
+        return sorted(txs, key=lambda t: (t.time_us, t.event_id))

@@ -44,6 +44,7 @@ from streams._tables import (
     transformation_to_json,
 )
 from streams.app import WorkerConfig
+from streams.ledger import LedgerConfig
 from streams.model import Aggregation, LotFacts, Transformation
 from streams.passports import PassportState, Pending, new_alerts, next_update, touch
 
@@ -123,20 +124,28 @@ def reduce_event(
     )
 
 
-def affected_lots(view: TableFacts, lots: Iterable[str]) -> list[str]:
+def affected_lots(view: TableFacts, lots: Iterable[str], config: LedgerConfig) -> list[str]:
     """The given lots and every lot downstream of them, sorted."""
     found: set[str] = set()
     for lot in lots:
         found.add(lot)
-        found.update(ledger.downstream(lot, view))
+        found.update(ledger.downstream(lot, view, config))
     return sorted(found)
 
 
 class FactState:
     """The fact tables, the seen and pending tables, and the rules that change them."""
 
-    def __init__(self, facts: Table, index: Table, seen: Table, pending: Table) -> None:
+    def __init__(
+        self,
+        facts: Table,
+        index: Table,
+        seen: Table,
+        pending: Table,
+        config: LedgerConfig = ledger.DEFAULT_CONFIG,
+    ) -> None:
         self.view = TableFacts(facts, index, facts_mod.merge_lot)
+        self.config = config
         self.seen = seen
         self.pending = pending
 
@@ -152,7 +161,7 @@ class FactState:
             self.view.add_transformation(fwd.transformation, force=redelivered)
         if fwd.aggregation is not None:
             self.view.add_aggregation(fwd.aggregation, force=redelivered)
-        for lot in affected_lots(self.view, fwd.touched_lots()):
+        for lot in affected_lots(self.view, fwd.touched_lots(), self.config):
             old = self.pending.get(lot)
             self.pending[lot] = touch(
                 None if old is None else Pending.from_json(old), [fwd.event_id], now_us
@@ -169,7 +178,9 @@ class FactState:
 class Processors:
     """The tables, topics and agents of one app (built once per process)."""
 
-    def __init__(self, app: Any, cfg: WorkerConfig, serde: Serde, ledger_config: Any) -> None:
+    def __init__(
+        self, app: Any, cfg: WorkerConfig, serde: Serde, ledger_config: LedgerConfig
+    ) -> None:
         self.app = app
         self.cfg = cfg
         self.serde = serde
@@ -192,7 +203,7 @@ class Processors:
         self.seen = app.Table("seen", **table)
         self.pending = app.Table("pending", **table)
         self.passports = app.Table("passports", **table)
-        self.state = FactState(self.facts, self.index, self.seen, self.pending)
+        self.state = FactState(self.facts, self.index, self.seen, self.pending, ledger_config)
         self.view = self.state.view
         app.agent(self.events, name="reduce_events")(self._reduce_events)
         app.agent(self.facts_topic, name="apply_facts")(self._apply_facts)

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams._tables import (
@@ -20,6 +20,8 @@ from streams._tables import (
     transformation_to_json,
 )
 from streams.facts import merge_lot
+from streams.ledger import trace_json
+from streams.memory_facts import MemoryFacts
 from streams.model import Aggregation, LotFacts, RecycledShare, Take, Transformation
 
 ORE = "https://id.gs1.org/01/09506000134352/10/KOL-2026-0917"
@@ -27,6 +29,7 @@ CSF = "https://id.gs1.org/01/09506000134420/10/CSF-2026-1101"
 CELL = "https://id.gs1.org/01/09506000134437/21/C1"
 PACK = "https://id.gs1.org/01/09506000134444/21/P1"
 SITE = "https://id.gs1.org/414/0950600022349"
+DAY = 86_400 * 1_000_000
 
 ore = LotFacts(
     lot=ORE,
@@ -82,6 +85,22 @@ def test_relations_answer_what_the_ledger_walks() -> None:
     assert view.parents_of(CELL) == [pack]
     assert view.at_site(SITE, refine.time_us, refine.time_us + 1) == [refine]
     assert view.at_site(SITE, 0, refine.time_us) == []
+    assert view.at_site(SITE, refine.time_us - 30 * DAY, refine.time_us + 30 * DAY) == [refine]
+
+
+def test_at_site_spans_days_and_keeps_the_time_order() -> None:
+    view, _, index = tables()
+    start = 1_800_000_000_000_000 // DAY * DAY
+    txs = [
+        Transformation(f"d{i}", start + i * DAY // 2, SITE, (Take(ORE, 1.0),), (Take(CSF, 1.0),))
+        for i in (5, 0, 3, 1, 4, 2)
+    ]
+    for t in txs:
+        view.add_transformation(t)
+    assert len([k for k in index if k.startswith("at_site")]) == 3  # one list per day
+    assert view.at_site(SITE, 0, 2**62) == sorted(txs, key=lambda t: t.time_us)
+    got = view.at_site(SITE, start + DAY // 2, start + 5 * DAY // 2)
+    assert [t.event_id for t in got] == ["d1", "d2", "d3", "d4"]
 
 
 def later(i: int) -> Transformation:
@@ -130,3 +149,35 @@ def test_unchanged_values_are_rewritten_only_when_forced() -> None:
     view.add_lot(ore, force=True)
     view.add_transformation(refine, force=True)
     assert facts.writes + index.writes == 2 * before
+
+
+clash = Transformation("e4", refine.time_us, SITE, (Take(ORE, 9000.0),), (Take(PACK, 1.0),))
+
+
+@settings(deadline=None, max_examples=50)
+@given(st.permutations([0, 1, 2, 3, 4, 5]))
+def test_tables_answer_like_memory_facts_in_any_order(order: list[int]) -> None:
+    """The worker's tables and the ledger's in-memory fact set agree on every relation and
+    trace, including two different events declared under one id (the larger is kept)."""
+    pieces: list[Callable[[Any], None]] = [
+        lambda v: v.add_lot(ore),
+        lambda v: v.add_lot(LotFacts(ORE, mass_kg=19940.0, source_events=("e3",))),
+        lambda v: v.add_transformation(refine),
+        lambda v: v.add_transformation(clash),
+        lambda v: v.add_transformation(later(1)),
+        lambda v: v.add_aggregation(pack),
+    ]
+    view, _, _ = tables()
+    memory = MemoryFacts()
+    for i in order:
+        pieces[i](view)
+    for piece in pieces:
+        piece(memory)
+    for lot in (ORE, CSF, PACK, CELL):
+        assert view.lot(lot) == memory.lot(lot)
+        assert view.produced_by(lot) == memory.produced_by(lot)
+        assert view.consumed_by(lot) == memory.consumed_by(lot)
+        assert view.aggregations_of(lot) == memory.aggregations_of(lot)
+        assert view.parents_of(lot) == memory.parents_of(lot)
+        assert trace_json(lot, view) == trace_json(lot, memory)
+    assert view.at_site(SITE, 0, 2**62) == memory.at_site(SITE, 0, 2**62)
