@@ -16,6 +16,7 @@ from oretrail.cli._dlq import dlq
 from oretrail.cli._ingest import ingest
 from oretrail.cli._schemas import schemas
 from oretrail.cli._topics import topics
+from oretrail.cli._worker import trace, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,6 +57,8 @@ cli.add_command(ingest)
 cli.add_command(demo)
 cli.add_command(capture)
 cli.add_command(run)
+cli.add_command(worker)
+cli.add_command(trace)
 
 
 def main() -> None:
