@@ -55,8 +55,14 @@ def worker(loglevel: str) -> None:
     ensure_topics(bootstrap, [*TOPICS, *(TopicSpec(t, 3) for t in names if t not in known)])
     app = create_app(core, bootstrap, cfg)
     processors = Processors(app, cfg, serde_for(core), ledger.LedgerConfig())
-    register(app, processors, record_path(core.home, cfg.app_id))
-    faust.Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
+    record = record_path(core.home, cfg.app_id)
+    register(app, processors, record)
+    try:
+        faust.Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
+    finally:
+        # a stopped worker leaves no address behind (another worker may have replaced it)
+        if record.exists() and json.loads(record.read_text()).get("pid") == os.getpid():
+            record.unlink()
 
 
 def _record(core: Settings, cfg: WorkerConfig, deadline: float) -> dict[str, Any]:
