@@ -9,29 +9,33 @@ restarts so that clients holding the bootstrap address reconnect after a broker 
 from __future__ import annotations
 
 import base64
-import contextlib
-import json
 import os
-import signal
-import socket
 import subprocess
-import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 
+from oretrail._process import HOST, Service, free_port, read_record, write_record
 from oretrail.broker._maven import resolve_jars
 from oretrail.config import Settings
 
-_STARTUP_TIMEOUT_S = 90.0
-_STOP_TIMEOUT_S = 30.0
+_INFO_FILE = "broker.json"
 
 
 class BrokerError(RuntimeError):
     """The embedded broker could not be started, reached or stopped."""
+
+
+_BROKER = Service(
+    "broker",
+    marks=(b"kafka.Kafka",),
+    error=BrokerError,
+    logs=("logs/stdout.log", "logs/server.log"),
+    startup_timeout_s=90.0,
+)
 
 
 @dataclass(frozen=True)
@@ -45,35 +49,15 @@ class BrokerInfo:
 
     @property
     def running(self) -> bool:
-        return self.pid is not None and _is_broker_process(self.pid)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _is_broker_process(pid: int) -> bool:
-    # A recycled pid must not be mistaken for our broker, so the command line is checked.
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"kafka.Kafka" in cmdline
+        return _BROKER.owns(self.pid)
 
 
 def _read_info(directory: Path) -> BrokerInfo | None:
-    path = directory / "broker.json"
-    if not path.exists():
-        return None
-    return BrokerInfo(**json.loads(path.read_text()))
+    return read_record(directory / _INFO_FILE, BrokerInfo)
 
 
 def _write_info(directory: Path, info: BrokerInfo) -> None:
-    tmp = directory / "broker.json.tmp"
-    tmp.write_text(json.dumps(asdict(info), indent=2) + "\n")
-    tmp.replace(directory / "broker.json")
+    write_record(directory / _INFO_FILE, info)
 
 
 def _server_properties(directory: Path, port: int, controller_port: int) -> str:
@@ -157,15 +141,6 @@ def _answers_metadata(bootstrap: str, timeout: float = 2.0) -> bool:
     return bool(md.brokers)
 
 
-def _log_tail(directory: Path, lines: int = 40) -> str:
-    chunks = []
-    for name in ("stdout.log", "server.log"):
-        path = directory / "logs" / name
-        if path.exists():
-            chunks.append(f"--- {path}\n" + "\n".join(path.read_text().splitlines()[-lines:]))
-    return "\n".join(chunks)
-
-
 def status(settings: Settings) -> BrokerInfo | None:
     """The recorded broker, or None if it was never started under this home."""
     return _read_info(settings.broker_dir)
@@ -178,81 +153,34 @@ def start(
     directory = settings.broker_dir.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     previous = _read_info(directory)
-    if previous is not None and previous.running:
-        if _answers_metadata(previous.bootstrap, timeout=5.0):
-            return previous
-        raise BrokerError(f"broker pid {previous.pid} is running but does not answer")
+    if previous is not None and _BROKER.still_up(
+        previous.pid, lambda: _answers_metadata(previous.bootstrap, timeout=5.0)
+    ):
+        return previous
     lib = resolve_jars(settings.cache_dir, settings.kafka_version)
-    port = port or (previous.port if previous else None) or _free_port()
+    port = port or (previous.port if previous else None) or free_port()
     controller_port = (
-        controller_port or (previous.controller_port if previous else None) or _free_port()
+        controller_port or (previous.controller_port if previous else None) or free_port()
     )
     props = directory / "server.properties"
     props.write_text(_server_properties(directory, port, controller_port))
     (directory / "logs").mkdir(exist_ok=True)
     _format_storage(lib, directory, props)
-    bootstrap = f"127.0.0.1:{port}"
-    with (directory / "logs" / "stdout.log").open("ab") as out:
-        proc = subprocess.Popen(
-            _java_cmd(lib, directory, "kafka.Kafka", str(props)),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # a Ctrl-C in the caller's terminal must not kill it
-        )
+    bootstrap = f"{HOST}:{port}"
+    proc = _BROKER.spawn(
+        _java_cmd(lib, directory, "kafka.Kafka", str(props)), directory / "logs" / "stdout.log"
+    )
     info = BrokerInfo(
         bootstrap, port, controller_port, proc.pid, settings.kafka_version, str(directory)
     )
     _write_info(directory, info)
-    deadline = time.monotonic() + _STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BrokerError(f"broker exited with {proc.returncode}\n{_log_tail(directory)}")
-        if _answers_metadata(bootstrap):
-            return info
-        time.sleep(0.5)
-    _terminate(proc.pid)
-    raise BrokerError(
-        f"broker did not answer within {_STARTUP_TIMEOUT_S:.0f}s\n{_log_tail(directory)}"
-    )
-
-
-def _terminate(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + _STOP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if not _is_broker_process(pid):
-            break
-        _reap(pid)
-        time.sleep(0.2)
-    else:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
-    _reap(pid)
-
-
-def _reap(pid: int) -> None:
-    # When this process started the broker it is our child: collect it so no zombie is left.
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+    _BROKER.wait_until_up(proc, lambda: _answers_metadata(bootstrap), directory)
+    return info
 
 
 def stop(settings: Settings) -> bool:
     """Stop the broker cleanly; True if one was running."""
-    directory = settings.broker_dir.resolve()
-    info = _read_info(directory)
-    if info is None or info.pid is None:
-        return False
-    was_running = info.running
-    if was_running:
-        _terminate(info.pid)
-    _write_info(
-        directory,
-        BrokerInfo(info.bootstrap, info.port, info.controller_port, None, info.version, info.home),
-    )
-    return was_running
+    return _BROKER.stop(settings.broker_dir.resolve() / _INFO_FILE, BrokerInfo)
 
 
 def kafka_version_from_log(settings: Settings) -> str | None:

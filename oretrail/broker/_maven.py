@@ -1,17 +1,14 @@
 """Resolve the broker's jars from Maven Central into a per-version cache.
 
-The cache lives outside the repository (``~/.cache/oretrail/kafka-<version>``) so a
-fresh clone reuses it, and a ``.complete`` marker is written last so an interrupted
-resolution is redone rather than half-used.
+The cache is ``~/.cache/oretrail/kafka-<version>/lib``, filled once by
+:func:`oretrail._mavencache.maven_cached`.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-from importlib import resources
 from pathlib import Path
+
+from oretrail._mavencache import maven_cached
 
 
 class MavenError(RuntimeError):
@@ -24,37 +21,24 @@ def jar_dir(cache_dir: Path, version: str) -> Path:
 
 def resolve_jars(cache_dir: Path, version: str) -> Path:
     """Return the folder holding every runtime jar of ``kafka_2.13:<version>``."""
-    lib = jar_dir(cache_dir, version)
-    marker = lib.parent / ".complete"
-    if marker.exists():
-        return lib
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise MavenError("`mvn` not found on PATH: install Maven (Debian: apt-get install maven)")
-    lib.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
-        pom = Path(tmp) / "pom.xml"
-        pom.write_bytes(resources.files("oretrail.broker").joinpath("pom.xml").read_bytes())
-        staging = Path(tmp) / "lib"
-        cmd = [
-            mvn,
-            "-q",
-            "-B",
-            "-f",
-            str(pom),
+
+    def arguments(work: Path) -> list[str]:
+        return [
             f"-Dkafka.version={version}",
             "dependency:copy-dependencies",
             "-DincludeScope=runtime",
-            f"-DoutputDirectory={staging}",
+            f"-DoutputDirectory={work / 'lib'}",
         ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0 or not any(staging.glob(f"kafka_2.13-{version}.jar")):
-            raise MavenError(
-                f"resolving org.apache.kafka:kafka_2.13:{version} failed "
-                f"(exit {proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
-            )
-        if lib.exists():
-            shutil.rmtree(lib)
-        staging.rename(lib)
-    marker.write_text(version + "\n")
-    return lib
+
+    def collect(work: Path) -> Path | None:
+        staging = work / "lib"
+        return staging if (staging / f"kafka_2.13-{version}.jar").is_file() else None
+
+    return maven_cached(
+        jar_dir(cache_dir, version),
+        pom_package="oretrail.broker",
+        arguments=arguments,
+        collect=collect,
+        what=f"org.apache.kafka:kafka_2.13:{version}",
+        error=MavenError,
+    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+
+from oretrail._process import read_record, write_record
 
 CCOMPAT_PATH = "/apis/ccompat/v7"
 """Apicurio's Confluent-compatible API: what confluent-kafka's registry client talks to."""
@@ -32,14 +33,8 @@ class RegistryInfo:
 
 
 def read_info(directory: Path) -> RegistryInfo | None:
-    path = directory / INFO_FILE
-    if not path.exists():
-        return None
-    return RegistryInfo(**json.loads(path.read_text()))
+    return read_record(directory / INFO_FILE, RegistryInfo)
 
 
 def write_info(directory: Path, info: RegistryInfo) -> None:
-    # Written then renamed, so a reader never sees half a file.
-    tmp = directory / (INFO_FILE + ".tmp")
-    tmp.write_text(json.dumps(asdict(info), indent=2) + "\n")
-    tmp.replace(directory / INFO_FILE)
+    write_record(directory / INFO_FILE, info)

@@ -9,18 +9,14 @@ the URL reconnects after a bounce.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
-import os
-import signal
-import socket
-import subprocess
-import time
 from pathlib import Path
 
+from oretrail._process import HOST, Service, free_port
 from oretrail.config import Settings
 from oretrail.registry._base import (
     CCOMPAT_PATH,
+    INFO_FILE,
     RegistryError,
     RegistryInfo,
     read_info,
@@ -29,19 +25,19 @@ from oretrail.registry._base import (
 from oretrail.registry._java import find_java
 from oretrail.registry._maven import APICURIO_VERSION, RUN_JAR, resolve
 
-_STARTUP_TIMEOUT_S = 120.0
-_STOP_TIMEOUT_S = 30.0
-HOST = "127.0.0.1"
+_REGISTRY = Service(
+    "registry",
+    # quarkus-run.jar alone could be any Quarkus app; the cache folder's name makes it ours.
+    marks=(RUN_JAR.encode(), b"apicurio-"),
+    error=RegistryError,
+    logs=("logs/registry.log",),
+    startup_timeout_s=120.0,
+    poll_s=0.25,
+)
 
 
 def registry_dir(home: Path) -> Path:
     return home / "registry"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def java_command(
@@ -68,17 +64,8 @@ def java_command(
     ]
 
 
-def _is_registry_process(pid: int) -> bool:
-    # A recycled pid must not be mistaken for our registry, so the command line is checked.
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return RUN_JAR.encode() in cmdline and b"apicurio-" in cmdline
-
-
 def is_running(info: RegistryInfo) -> bool:
-    return info.pid is not None and _is_registry_process(info.pid)
+    return _REGISTRY.owns(info.pid)
 
 
 def answers(port: int, timeout: float = 2.0) -> bool:
@@ -91,13 +78,6 @@ def answers(port: int, timeout: float = 2.0) -> bool:
         return False
     finally:
         conn.close()
-
-
-def _log_tail(directory: Path, lines: int = 40) -> str:
-    path = directory / "logs" / "registry.log"
-    if not path.exists():
-        return ""
-    return f"--- {path}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def status(home: Path) -> RegistryInfo | None:
@@ -117,74 +97,29 @@ def start(
     directory = registry_dir(home).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     previous = read_info(directory)
-    if previous is not None and is_running(previous):
-        if answers(previous.port, timeout=5.0):
-            return previous
-        raise RegistryError(f"registry pid {previous.pid} is running but does not answer")
+    if previous is not None and _REGISTRY.still_up(
+        previous.pid, lambda: answers(previous.port, timeout=5.0)
+    ):
+        return previous
     app = resolve(cache_dir or Settings().cache_dir, version)
     java = java or find_java()
-    port = port or (previous.port if previous else None) or _free_port()
-    management_port = (previous.management_port if previous else None) or _free_port()
+    port = port or (previous.port if previous else None) or free_port()
+    management_port = (previous.management_port if previous else None) or free_port()
     for sub in ("db", "logs", "tmp"):
         (directory / sub).mkdir(exist_ok=True)
-    with (directory / "logs" / "registry.log").open("ab") as out:
-        proc = subprocess.Popen(
-            java_command(java, app, directory, port, management_port),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=directory,
-            start_new_session=True,  # a Ctrl-C in the caller's terminal must not kill it
-        )
+    proc = _REGISTRY.spawn(
+        java_command(java, app, directory, port, management_port),
+        directory / "logs" / "registry.log",
+        cwd=directory,
+    )
     info = RegistryInfo(
         f"http://{HOST}:{port}", port, management_port, proc.pid, version, str(directory)
     )
     write_info(directory, info)
-    deadline = time.monotonic() + _STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RegistryError(f"registry exited with {proc.returncode}\n{_log_tail(directory)}")
-        if answers(port):
-            return info
-        time.sleep(0.25)
-    _terminate(proc.pid)
-    raise RegistryError(
-        f"registry did not answer within {_STARTUP_TIMEOUT_S:.0f}s\n{_log_tail(directory)}"
-    )
-
-
-def _terminate(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + _STOP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        _reap(pid)
-        if not _is_registry_process(pid):
-            return
-        time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    time.sleep(0.2)
-    _reap(pid)
-
-
-def _reap(pid: int) -> None:
-    # When this process started the registry it is our child: collect it so no zombie is left.
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+    _REGISTRY.wait_until_up(proc, lambda: answers(port), directory)
+    return info
 
 
 def stop(home: Path) -> bool:
     """Stop the registry cleanly (SIGTERM, SIGKILL as a last resort); True if one was running."""
-    directory = registry_dir(home).resolve()
-    info = read_info(directory)
-    if info is None or info.pid is None:
-        return False
-    was_running = is_running(info)
-    if was_running:
-        _terminate(info.pid)
-    write_info(
-        directory,
-        RegistryInfo(info.url, info.port, info.management_port, None, info.version, info.home),
-    )
-    return was_running
+    return _REGISTRY.stop(registry_dir(home).resolve() / INFO_FILE, RegistryInfo)
