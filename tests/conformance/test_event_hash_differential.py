@@ -18,6 +18,7 @@ import pytest
 from epcis_event_hash_generator import hash_generator, json_to_py
 
 from oretrail.epcis._hash import event_hash
+from tests.epcis_helpers import document_events, document_namespaces
 
 # the reference loads its bundled @context files with a deprecated importlib API
 pytestmark = pytest.mark.filterwarnings("ignore:open_text is deprecated:DeprecationWarning")
@@ -74,18 +75,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
 }
 
 
-def _namespaces(document: dict[str, Any]) -> dict[str, str]:
-    context = document.get("@context", [])
-    entries = context if isinstance(context, list) else [context]
-    return {
-        prefix: uri
-        for entry in entries
-        if isinstance(entry, dict)
-        for prefix, uri in entry.items()
-        if isinstance(uri, str)
-    }
-
-
 def _reference_hash(document: dict[str, Any], event: dict[str, Any]) -> str:
     """The reference's ID of one event, alone in a copy of its document.
 
@@ -112,11 +101,9 @@ def test_same_hash_as_the_reference_generator(standards: Path) -> None:
         document = json.loads(path.read_text("utf-8"))
         if document.get("type") != "EPCISDocument":
             continue
-        body = document["epcisBody"]
-        events = body["eventList"] if "eventList" in body else [body["event"]]
-        for index, event in enumerate(events):
+        for index, event in enumerate(document_events(document)):
             case = f"{path.relative_to(root).as_posix()}[{index}]"
-            ours = event_hash(event, _namespaces(document))
+            ours = event_hash(event, document_namespaces(document))
             theirs = _reference_hash(document, event)
             if ours == theirs:
                 equal.append(case)

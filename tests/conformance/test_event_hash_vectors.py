@@ -17,32 +17,13 @@ import pytest
 
 from oretrail.epcis._hash import event_hash, prehash_string
 from tests.conftest import STANDARDS
+from tests.epcis_helpers import document_events, document_namespaces
 
 EXAMPLES = STANDARDS / "epcis/eventhash/ralphtro/examples"
 REQUIRED = 39  # of the 43 JSON-LD events: the bar set by the product owner
 
 # vectors this implementation knowingly does not reproduce: "<file stem>[<index>]" -> why
 KNOWN_MISSES: dict[str, str] = {}
-
-
-def _document_events(document: dict[str, Any]) -> list[dict[str, Any]]:
-    body = document["epcisBody"]
-    if "queryResults" in body:
-        body = body["queryResults"]["resultsBody"]
-    events: list[dict[str, Any]] = body["eventList"] if "eventList" in body else [body["event"]]
-    return events
-
-
-def _namespaces(document: dict[str, Any]) -> dict[str, str]:
-    context = document.get("@context", [])
-    entries = context if isinstance(context, list) else [context]
-    return {
-        prefix: uri
-        for entry in entries
-        if isinstance(entry, dict)
-        for prefix, uri in entry.items()
-        if isinstance(uri, str)
-    }
 
 
 def _ignored_fields(document: dict[str, Any]) -> list[str]:
@@ -83,8 +64,8 @@ def _hash_of(prehash: str) -> str:
 def _mine(standards: Path, name: str, index: int) -> tuple[str, str]:
     path = standards / EXAMPLES.relative_to(STANDARDS) / name
     document = json.loads(path.read_text("utf-8"))
-    event = _document_events(document)[index]
-    namespaces, ignored = _namespaces(document), _ignored_fields(document)
+    event = document_events(document)[index]
+    namespaces, ignored = document_namespaces(document), _ignored_fields(document)
     return (
         prehash_string(event, namespaces, exclude=ignored),
         event_hash(event, namespaces, exclude=ignored),
@@ -115,6 +96,6 @@ def test_enough_vectors_are_reproduced(standards: Path) -> None:
 def test_cross_implementation_vector(standards: Path) -> None:
     path = standards / "epcis/eventhash/cross-implementation/commissioning-lgtin-vector.json"
     vector = json.loads(path.read_text("utf-8"))
-    event = _document_events(vector["document"])[0]
+    event = document_events(vector["document"])[0]
     assert prehash_string(event) == vector["expected_prehash"]
     assert event_hash(event) == vector["expected_hash"]

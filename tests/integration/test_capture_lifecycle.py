@@ -5,11 +5,8 @@ once), and the CLI commands stop on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from confluent_kafka import Producer
 from connectors.capture import JobStore
 from connectors.capture._kafka import dead_letter, produce
 from connectors.sdk import HEADER_PREFIX, Rejected
+from oretrail._process import free_port
 from oretrail.kafka import producer_config
 from tests.capture_client import (
     CONTEXT,
@@ -36,6 +34,7 @@ from tests.capture_client import (
     record_count,
     trace_events,
 )
+from tests.cli_helpers import ORETRAIL, oretrail_env
 
 
 @pytest.fixture
@@ -187,22 +186,14 @@ def test_stopping_leaves_a_running_job_for_the_next_start_which_finishes_it(
     assert _positions(bootstrap, topics, job["captureID"], 2) == ["0", "3999"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize("command", ["capture", "run"])
 def test_the_cli_command_serves_and_stops_cleanly_on_sigterm(
     bootstrap: str, tmp_path: Path, command: str
 ) -> None:
-    port = _free_port()
-    env = {**os.environ, "ORETRAIL_BOOTSTRAP": bootstrap, "ORETRAIL_HOME": str(tmp_path),
-           "ORETRAIL_CAPTURE_PORT": str(port)}  # fmt: skip
+    port = free_port()
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "oretrail"), command],
-        env=env,
+        [ORETRAIL, command],
+        env=oretrail_env(bootstrap, tmp_path, capture_port=str(port)),
         stderr=subprocess.PIPE,
         text=True,
     )

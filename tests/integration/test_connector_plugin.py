@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from oretrail.cli import cli
 from oretrail.kafka import TopicSpec, ensure_topics
 from oretrail.serde import SingleObjectSerde
+from tests.cli_helpers import run_oretrail
 from tests.kafka_helpers import dead_letters, read_topic
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples/connector-plugin/sample-assays.jsonl"
+
+
+@pytest.fixture
+def assays(bootstrap: str, unique_name: str, tmp_path: Path) -> tuple[Path, str]:
+    """A copy of the plugin's sample file, and a topic for its readings."""
+    topic = f"{unique_name}.readings"
+    ensure_topics(bootstrap, [TopicSpec(topic, 2)])
+    data = tmp_path / "assays.jsonl"
+    shutil.copy(SAMPLE, data)
+    return data, topic
 
 
 def test_connectors_list_shows_the_plugin_from_its_own_distribution() -> None:
@@ -29,12 +38,9 @@ def test_connectors_list_shows_the_plugin_from_its_own_distribution() -> None:
 
 
 def test_connectors_run_delivers_readings_and_dead_letters(
-    bootstrap: str, unique_name: str, tmp_path: Path
+    bootstrap: str, assays: tuple[Path, str], tmp_path: Path
 ) -> None:
-    topic = f"{unique_name}.readings"
-    ensure_topics(bootstrap, [TopicSpec(topic, 2)])
-    data = tmp_path / "assays.jsonl"
-    shutil.copy(SAMPLE, data)
+    data, topic = assays
     args = ["--bootstrap", bootstrap, "--home", str(tmp_path / "home")]
     run = ["connectors", "run", "lims-assay", "--set", f"path={data}", "--set", f"topic={topic}"]
     result = CliRunner().invoke(cli, [*args, *run])
@@ -65,19 +71,14 @@ def test_unknown_settings_are_refused_before_connecting(tmp_path: Path) -> None:
 
 
 def test_connector_counts_reach_the_metrics_file(
-    bootstrap: str, unique_name: str, tmp_path: Path
+    bootstrap: str, assays: tuple[Path, str], tmp_path: Path
 ) -> None:
-    topic = f"{unique_name}.readings"
-    ensure_topics(bootstrap, [TopicSpec(topic, 1)])
-    data = tmp_path / "assays.jsonl"
-    shutil.copy(SAMPLE, data)
+    data, topic = assays
     metrics = tmp_path / "metrics.jsonl"
-    env = {**os.environ, "ORETRAIL_BOOTSTRAP": bootstrap, "ORETRAIL_HOME": str(tmp_path),
-           "ORETRAIL_METRICS": f"file://{metrics}"}  # fmt: skip
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "oretrail"), "connectors", "run", "lims-assay",
-         "--set", f"path={data}", "--set", f"topic={topic}"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+    done = run_oretrail(
+        bootstrap, tmp_path, "connectors", "run", "lims-assay",
+        "--set", f"path={data}", "--set", f"topic={topic}",
+        timeout=120, metrics=f"file://{metrics}",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     points: dict[str, int] = {}

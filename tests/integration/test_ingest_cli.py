@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from oretrail.kafka import TopicSpec, ensure_topics
 from oretrail.keys import lot_key
 from oretrail.serde import SingleObjectSerde
+from tests.cli_helpers import run_oretrail
 from tests.kafka_helpers import dead_letters, read_topic
 
 ROOT = Path(__file__).resolve().parents[2]
-ORETRAIL = str(Path(sys.executable).parent / "oretrail")
 
 
 def _ingest(bootstrap: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ORETRAIL_BOOTSTRAP": bootstrap, "ORETRAIL_HOME": str(home)}
-    return subprocess.run(
-        [ORETRAIL, "ingest", "epcis", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    return run_oretrail(bootstrap, home, "ingest", "epcis", *args)
 
 
 def test_json_output_is_one_object_and_events_land_keyed_by_lot(

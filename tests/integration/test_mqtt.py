@@ -14,22 +14,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from confluent_kafka import Consumer, Producer
 from paho.mqtt.enums import CallbackAPIVersion
 
 from connectors.iot import MqttConfig, MqttSource, PayloadMapping, reading_id
-from connectors.sdk import HEADER_PREFIX, Counts, SourceRunner, StateStore
-from oretrail.kafka import Received, TopicSpec, consumer_config, ensure_topics, producer_config
-from oretrail.kafka import received as unpack
+from connectors.sdk import HEADER_PREFIX
+from oretrail.kafka import Received
 from oretrail.serde import SingleObjectSerde
 from tests.integration.mosquitto_server import Mosquitto, running_mosquitto
+from tests.kafka_helpers import Collector, readings_and_dlq
+from tests.runner_helpers import Running
 
 ROOT = Path(__file__).resolve().parents[2]
 SERDE = SingleObjectSerde()
@@ -44,9 +44,7 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
 
 @pytest.fixture
 def topics(bootstrap: str, unique_name: str) -> tuple[str, str]:
-    readings, dlq = f"{unique_name}.readings", f"{unique_name}.dlq"
-    ensure_topics(bootstrap, [TopicSpec(readings, 3), TopicSpec(dlq, 1)])
-    return readings, dlq
+    return readings_and_dlq(bootstrap, unique_name)
 
 
 class Publisher:
@@ -62,46 +60,6 @@ class Publisher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
-
-
-class Collector:
-    """Reads a topic from the start in a background thread."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.consumer = Consumer(consumer_config(bootstrap, f"{topic}.reader.{time.time_ns()}"))
-        self.consumer.subscribe([topic])
-        self.got: list[Received] = []
-
-    def until(self, done: Callable[[list[Received]], bool], timeout: float = 60) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while not done(self.got) and time.monotonic() < deadline:
-            msg = self.consumer.poll(0.5)
-            if msg is not None and msg.error() is None:
-                self.got.append(unpack(msg))
-        return self.got
-
-    def close(self) -> None:
-        self.consumer.close()
-
-
-class Running:
-    """An MqttSource driven by the SDK runner in a thread, as `oretrail` would run it."""
-
-    def __init__(self, bootstrap: str, config: MqttConfig, dlq: str, state: Path) -> None:
-        self.source = MqttSource(config)
-        self.runner = SourceRunner(Producer(producer_config(bootstrap)), SERDE, dlq_topic=dlq)
-        self.counts: Counts | None = None
-        self.thread = threading.Thread(target=self._run, args=(StateStore(state),))
-        self.thread.start()
-
-    def _run(self, state: StateStore) -> None:
-        self.counts = self.runner.run(self.source, state)
-
-    def stop(self) -> Counts:
-        self.source.stop()
-        self.thread.join(30)
-        assert self.counts is not None, "the runner did not return"
-        return self.counts
 
 
 def _reading(device: str, i: int, **extra: Any) -> dict[str, Any]:
@@ -138,7 +96,7 @@ def test_readings_keyed_by_device_and_bad_payloads_dead_lettered(
                         assets={"urn:dev:scale-1": "urn:oretrail:asset:weighbridge-1"})  # fmt: skip
     readings, dead = Collector(bootstrap, readings_topic), Collector(bootstrap, dlq)
     publisher = Publisher(mosquitto.port)
-    running = Running(bootstrap, config, dlq, tmp_path / "state.json")
+    running = Running(bootstrap, MqttSource(config), dlq, tmp_path / "state.json")
     try:
         _wait_subscribed(publisher, readings, "urn:dev:probe")
         publisher.send("plant/kokkola/furnace-3/tc-1/temperature",
@@ -196,7 +154,7 @@ def test_readings_keyed_by_device_and_bad_payloads_dead_lettered(
     assert b"plant/gw/bad#" in headers[HEADER_PREFIX + "source.position"]
 
     # Every message, dead-lettered ones included, was acked: the session has nothing left.
-    again = Running(bootstrap, config, dlq, tmp_path / "state.json")
+    again = Running(bootstrap, MqttSource(config), dlq, tmp_path / "state.json")
     time.sleep(3)
     counts = again.stop()
     assert (counts.accepted, counts.rejected) == (0, 0)
@@ -209,7 +167,7 @@ def test_rides_through_a_broker_restart(
     config = MqttConfig(port=mosquitto.port, client_id="oretrail-test-2", topics=["plant/#"],
                         kafka_topic=readings_topic, reconnect_max_s=2)  # fmt: skip
     readings = Collector(bootstrap, readings_topic)
-    running = Running(bootstrap, config, dlq, tmp_path / "state.json")
+    running = Running(bootstrap, MqttSource(config), dlq, tmp_path / "state.json")
     try:
         publisher = Publisher(mosquitto.port)
         _wait_subscribed(publisher, readings, "urn:dev:before")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,14 +19,14 @@ import pytest
 from asyncua import ua
 from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.server.server import Server
-from confluent_kafka import Consumer, Producer
 
 from connectors.iot import OpcUaConfig, OpcUaNode, OpcUaSource, reading_id
-from connectors.sdk import HEADER_PREFIX, Counts, SourceRunner, StateStore
-from oretrail.kafka import Received, TopicSpec, consumer_config, ensure_topics, producer_config
-from oretrail.kafka import received as unpack
+from connectors.sdk import HEADER_PREFIX
+from oretrail._process import free_port
+from oretrail.kafka import Received
 from oretrail.serde import SingleObjectSerde
-from tests.integration.mosquitto_server import free_port
+from tests.kafka_helpers import Collector, readings_and_dlq
+from tests.runner_helpers import Running
 
 SERDE = SingleObjectSerde()
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -98,9 +98,7 @@ def plant() -> Iterator[PlantServer]:
 
 @pytest.fixture
 def topics(bootstrap: str, unique_name: str) -> tuple[str, str]:
-    readings, dlq = f"{unique_name}.readings", f"{unique_name}.dlq"
-    ensure_topics(bootstrap, [TopicSpec(readings, 3), TopicSpec(dlq, 1)])
-    return readings, dlq
+    return readings_and_dlq(bootstrap, unique_name)
 
 
 def _nodes(plant: PlantServer) -> list[OpcUaNode]:
@@ -114,43 +112,8 @@ def _nodes(plant: PlantServer) -> list[OpcUaNode]:
     ]  # fmt: skip
 
 
-class Running:
-    def __init__(self, bootstrap: str, config: OpcUaConfig, dlq: str, state: Path) -> None:
-        self.source = OpcUaSource(config)
-        self.runner = SourceRunner(Producer(producer_config(bootstrap)), SERDE, dlq_topic=dlq)
-        self.counts: Counts | None = None
-        self.thread = threading.Thread(target=self._run, args=(StateStore(state),))
-        self.thread.start()
-
-    def _run(self, state: StateStore) -> None:
-        self.counts = self.runner.run(self.source, state)
-
-    def stop(self) -> Counts:
-        self.source.stop()
-        self.thread.join(30)
-        assert self.counts is not None, "the runner did not return"
-        return self.counts
-
-
-class Collector:
-    def __init__(self, bootstrap: str, topic: str, serde_name: str) -> None:
-        self.topic, self.schema = topic, serde_name
-        self.consumer = Consumer(consumer_config(bootstrap, f"{topic}.reader.{time.time_ns()}"))
-        self.consumer.subscribe([topic])
-        self.got: list[Received] = []
-
-    def values(self) -> list[dict[str, Any]]:
-        return [SERDE.decode(self.schema, m.value, self.topic) for m in self.got]
-
-    def until(self, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not done(self.values()) and time.monotonic() < deadline:
-            msg = self.consumer.poll(0.5)
-            if msg is not None and msg.error() is None:
-                self.got.append(unpack(msg))
-
-    def close(self) -> None:
-        self.consumer.close()
+def _values(got: list[Received], schema: str = "sensor_reading") -> list[dict[str, Any]]:
+    return [SERDE.decode(schema, m.value, m.topic) for m in got]
 
 
 def test_data_changes_bad_status_and_restart(
@@ -166,13 +129,13 @@ def test_data_changes_bad_status_and_restart(
     config = OpcUaConfig(endpoint=plant.url, nodes=nodes, kafka_topic=readings_topic,
                          publishing_interval_ms=100, sampling_interval_ms=50)  # fmt: skip
     state = tmp_path / "state.json"
-    readings = Collector(bootstrap, readings_topic, "sensor_reading")
-    dead = Collector(bootstrap, dlq, "dead_letter")
-    running = Running(bootstrap, config, dlq, state)
+    readings = Collector(bootstrap, readings_topic)
+    dead = Collector(bootstrap, dlq)
+    running = Running(bootstrap, OpcUaSource(config), dlq, state)
     try:
         readings.until(lambda got: len(got) >= 2)
         plant.write("Furnace3.TC1", 1460.0, T0 + timedelta(seconds=5))
-        readings.until(lambda got: any(v["value"] == 1460.0 for v in got))
+        readings.until(lambda got: any(v["value"] == 1460.0 for v in _values(got)))
         plant.write("Furnace3.TC1", 0.0, T0 + timedelta(seconds=6), ua.StatusCodes.BadSensorFailure)
         dead.until(lambda got: len(got) >= 2)
         first = running.stop()
@@ -181,7 +144,7 @@ def test_data_changes_bad_status_and_restart(
             running.stop()
     assert (first.accepted, first.rejected) == (3, 2)
     by_key = {}
-    for msg, value in zip(readings.got, readings.values(), strict=True):
+    for msg, value in zip(readings.got, _values(readings.got), strict=True):
         by_key.setdefault(msg.key, []).append(value)
     furnace = by_key[b"urn:oretrail:device:furnace-3:tc-1"]
     assert [(v["value"], v["time"]) for v in furnace] == [
@@ -195,7 +158,7 @@ def test_data_changes_bad_status_and_restart(
         "urn:oretrail:device:weighbridge-1", "gs1:Mass", T0, 24310.0, None
     )
     assert scale["origin"]["connector"] == "opcua"
-    letters = sorted(dead.values(), key=lambda v: v["stage"])
+    letters = sorted(_values(dead.got, "dead_letter"), key=lambda v: v["stage"])
     assert [v["stage"] for v in letters] == ["subscribe", "validate"]
     assert "NoSuchTag" in letters[0]["errorMessage"]
     assert "BadNodeIdUnknown" in letters[0]["errorMessage"]
@@ -204,11 +167,11 @@ def test_data_changes_bad_status_and_restart(
     assert dead.got[0].headers[HEADER_PREFIX + "connector.name"] == b"opcua"
 
     # A restart gets every current value again from the server, and publishes none of them.
-    again = Running(bootstrap, config, dlq, state)
+    again = Running(bootstrap, OpcUaSource(config), dlq, state)
     try:
         time.sleep(2)
         plant.write("Weighbridge1.Mass", 24320.0, T0 + timedelta(seconds=9))
-        readings.until(lambda got: any(v["value"] == 24320.0 for v in got))
+        readings.until(lambda got: any(v["value"] == 24320.0 for v in _values(got)))
     finally:
         second = again.stop()
         readings.close()
@@ -227,20 +190,20 @@ def test_username_password_and_server_restart(
     config = OpcUaConfig(endpoint=plant.url, nodes=_nodes(plant), kafka_topic=readings_topic,
                          username="operator", password="s3cret", publishing_interval_ms=100,
                          reconnect_min_s=0.5, reconnect_max_s=1)  # fmt: skip
-    readings = Collector(bootstrap, readings_topic, "sensor_reading")
-    running = Running(bootstrap, config, dlq, tmp_path / "state.json")
+    readings = Collector(bootstrap, readings_topic)
+    running = Running(bootstrap, OpcUaSource(config), dlq, tmp_path / "state.json")
     try:
-        readings.until(lambda got: any(v["value"] == 1000.0 for v in got))
-        assert any(v["value"] == 1000.0 for v in readings.values())
+        readings.until(lambda got: any(v["value"] == 1000.0 for v in _values(got)))
+        assert any(v["value"] == 1000.0 for v in _values(readings.got))
         plant.stop()
         plant = PlantServer(port, passwords=True)
         plant.write("Weighbridge1.Mass", 2000.0, T0 + timedelta(minutes=1))
-        readings.until(lambda got: any(v["value"] == 2000.0 for v in got))
+        readings.until(lambda got: any(v["value"] == 2000.0 for v in _values(got)))
     finally:
         running.stop()
         plant.stop()
         readings.close()
-    assert any(v["value"] == 2000.0 for v in readings.values())
+    assert any(v["value"] == 2000.0 for v in _values(readings.got))
 
 
 def test_wrong_password_publishes_nothing(
@@ -250,7 +213,7 @@ def test_wrong_password_publishes_nothing(
     plant = PlantServer(free_port(), passwords=True)
     config = OpcUaConfig(endpoint=plant.url, nodes=_nodes(plant), kafka_topic=readings_topic,
                          username="operator", password="guess", reconnect_min_s=0.5)  # fmt: skip
-    running = Running(bootstrap, config, dlq, tmp_path / "state.json")
+    running = Running(bootstrap, OpcUaSource(config), dlq, tmp_path / "state.json")
     try:
         time.sleep(3)
     finally:
