@@ -101,5 +101,8 @@ def capture(host: str | None, port: int | None) -> None:
 
 @click.command("run")
 def run() -> None:
-    """Run the pipeline's long-running services (for now: the capture interface)."""
+    """Run the pipeline in the foreground: capture interface and stream processors.
+
+    Every service stops cleanly on SIGINT/SIGTERM.
+    """
     _serve(pipeline_services())

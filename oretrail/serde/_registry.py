@@ -23,7 +23,10 @@ def _to_dict(obj: Any, ctx: SerializationContext) -> Any:
 
 class RegistrySerde:
     def __init__(self, url: str, user: str | None = None, password: str | None = None) -> None:
-        conf: dict[str, Any] = {"url": url}
+        # A bounded wait per request: without it a registry that never answers (seen once in
+        # a few runs with a fresh Apicurio client) hangs the caller forever; the client
+        # retries transport errors, timeouts included, before raising.
+        conf: dict[str, Any] = {"url": url, "timeout": 10}
         if user is not None and password is not None:
             conf["basic.auth.user.info"] = f"{user}:{password}"
         self.client = SchemaRegistryClient.new_client(conf)
