@@ -206,7 +206,8 @@ def test_a_non_seekable_stream_reads_the_same(context_last: bool) -> None:
 def test_a_one_gigabyte_document_streams_in_bounded_memory() -> None:
     import resource
 
-    n = 5_200_000  # ≈ 1.03 GB of JSON (≈198 bytes an event), generated on the fly, never on disk or in memory
+    # ≈ 1.03 GB of JSON (≈198 bytes an event), generated on the fly: never on disk or in memory
+    n = 5_200_000
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     stream = io.BufferedReader(_Generated(n), buffer_size=1 << 16)
     count = sum(1 for _ in iter_json_events(stream))
