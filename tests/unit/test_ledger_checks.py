@@ -21,74 +21,10 @@ from streams.ledger import (
     downstream,
 )
 from streams.memory_facts import MemoryFacts
-from streams.model import Aggregation, ChainOfCustody, LotFacts, RecycledShare, Take, Transformation
+from streams.model import Aggregation, LotFacts, RecycledShare, Take
+from tests.unit.ledger_facts import mine, output, tx
 
 REL = 1e-12
-
-
-def mine(
-    facts: MemoryFacts,
-    lot: str,
-    kg: float,
-    co: float,
-    country: str | None = "CD",
-    recycled: dict[str, RecycledShare] | None = None,
-    certificates: tuple[str, ...] = (),
-    flags: tuple[str, ...] = (),
-) -> None:
-    facts.add_lot(
-        LotFacts(
-            lot,
-            kg,
-            {"Co": co},
-            recycled or {},
-            country,
-            certificates=certificates,
-            flags=flags,
-            source_events=(f"c-{lot}",),
-        )
-    )
-
-
-def output(
-    facts: MemoryFacts,
-    lot: str,
-    kg: float,
-    event: str,
-    element_content: dict[str, float] | None = None,
-    recycled: dict[str, RecycledShare] | None = None,
-    country_of_origin: str | None = None,
-) -> None:
-    facts.add_lot(
-        LotFacts(
-            lot,
-            kg,
-            element_content or {},
-            recycled or {},
-            country_of_origin,
-            source_events=(event,),
-        )
-    )
-
-
-def tx(
-    facts: MemoryFacts,
-    event_id: str,
-    inputs: list[tuple[str, float]],
-    outputs: list[tuple[str, float]],
-    chain: ChainOfCustody = "controlled_blending",
-    time_us: int = 0,
-) -> None:
-    facts.add_transformation(
-        Transformation(
-            event_id,
-            time_us,
-            "urn:site:s",
-            tuple(Take(lot, kg) for lot, kg in inputs),
-            tuple(Take(lot, kg) for lot, kg in outputs),
-            chain,
-        )
-    )
 
 
 def types(facts: MemoryFacts, lot: str, config: LedgerConfig | None = None) -> list[str]:

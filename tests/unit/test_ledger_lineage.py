@@ -16,52 +16,10 @@ from streams.ledger import (
     trace_json,
 )
 from streams.memory_facts import MemoryFacts
-from streams.model import Aggregation, ChainOfCustody, LotFacts, Take, Transformation
+from streams.model import Aggregation, ChainOfCustody, Take, Transformation
+from tests.unit.ledger_facts import mine, tx
 
 REL = 1e-12
-
-
-def mine(
-    facts: MemoryFacts,
-    lot: str,
-    kg: float,
-    co: float,
-    country: str = "CD",
-    certificates: tuple[str, ...] = (),
-    flags: tuple[str, ...] = (),
-) -> None:
-    facts.add_lot(
-        LotFacts(
-            lot,
-            kg,
-            {"Co": co},
-            {},
-            country,
-            certificates=certificates,
-            flags=flags,
-            source_events=(f"c-{lot}",),
-        )
-    )
-
-
-def tx(
-    facts: MemoryFacts,
-    event_id: str,
-    inputs: list[tuple[str, float]],
-    outputs: list[tuple[str, float]],
-    chain: ChainOfCustody = "controlled_blending",
-    time_us: int = 0,
-) -> None:
-    facts.add_transformation(
-        Transformation(
-            event_id,
-            time_us,
-            "urn:site:s",
-            tuple(Take(lot, kg) for lot, kg in inputs),
-            tuple(Take(lot, kg) for lot, kg in outputs),
-            chain,
-        )
-    )
 
 
 def types(facts: MemoryFacts, lot: str) -> list[str]:
