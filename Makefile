@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 DEMO_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: bench setup demo test lint typecheck pytest unit integration conformance clean
+.PHONY: bench bench-processors setup demo test lint typecheck pytest unit integration conformance clean
 
 # Python environment from the committed lock; rebuilt when the lock changes.
 $(VENV)/.synced: pyproject.toml uv.lock
@@ -46,6 +46,10 @@ integration: setup
 # The ingest benchmark in one command; it starts (and stops) its own embedded broker.
 bench: setup
 	$(BIN)/python benchmarks/ingest_epcis.py $(BENCH_ARGS)
+
+# The stream-processor benchmark (issue 4): worker throughput vs a bare loop, latency, state.
+bench-processors: setup
+	$(BIN)/python benchmarks/processors.py $(BENCH_ARGS)
 
 clean:
 	-$(BIN)/oretrail broker stop
