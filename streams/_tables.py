@@ -16,7 +16,8 @@ leaves the same tables.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from streams.model import (
@@ -160,6 +161,41 @@ class TableFacts:
         self._facts = facts
         self._index = index
         self._merge_lot = merge_lot
+        # read-through caches, only inside ``cached()`` (see there)
+        self._raw: dict[tuple[int, str], Any] | None = None
+        self._decoded: dict[tuple[str, str], Any] = {}
+
+    @contextmanager
+    def cached(self) -> Iterator[None]:
+        """Remember what is read (raw values and decoded facts) until the block ends.
+
+        A faust table read is a RocksDB get and a JSON decode, and applying one event or
+        tracing a batch of lots reads the same keys dozens of times. Within the block every
+        write goes through this object (the raw cache is written through; decoded facts are
+        dropped on any write), so the cache never disagrees with the tables; outside it
+        (e.g. after a rebalance restored the tables from their changelogs) nothing is kept.
+        """
+        self._raw, self._decoded = {}, {}
+        try:
+            yield
+        finally:
+            self._raw, self._decoded = None, {}
+
+    def _get(self, table: Table, key: str) -> Any:
+        raw = self._raw
+        if raw is None:
+            return table.get(key)
+        slot = (id(table), key)
+        if slot in raw:
+            return raw[slot]
+        value = raw[slot] = table.get(key)
+        return value
+
+    def _set(self, table: Table, key: str, value: Any) -> None:
+        table[key] = value
+        if self._raw is not None:
+            self._raw[(id(table), key)] = value
+            self._decoded.clear()
 
     # writing
 
@@ -168,11 +204,11 @@ class TableFacts:
     # what the changelog lost; re-sending it on redelivery keeps a fresh recovery complete.
 
     def _put(self, table: Table, key: str, value: Any, force: bool) -> None:
-        if force or table.get(key) != value:
-            table[key] = value
+        if force or self._get(table, key) != value:
+            self._set(table, key, value)
 
     def _link(self, relation: str, key: str, event_id: str, force: bool) -> None:
-        ids: list[str] = list(self._index.get(_key(relation, key)) or [])
+        ids: list[str] = list(self._get(self._index, _key(relation, key)) or [])
         self._put(self._index, _key(relation, key), sorted({*ids, event_id}), force)
 
     def add_lot(self, facts: LotFacts, force: bool = False) -> None:
@@ -181,9 +217,9 @@ class TableFacts:
         self._put(self._facts, _key("lot", facts.lot), lot_to_json(merged), force)
 
     def _unlink(self, relation: str, key: str, event_id: str) -> None:
-        ids: list[str] = list(self._index.get(_key(relation, key)) or [])
+        ids: list[str] = list(self._get(self._index, _key(relation, key)) or [])
         if event_id in ids:
-            self._index[_key(relation, key)] = [i for i in ids if i != event_id]
+            self._set(self._index, _key(relation, key), [i for i in ids if i != event_id])
 
     def _tx_links(self, t: Transformation) -> list[tuple[str, str]]:
         links = [("produced_by", take.lot) for take in t.outputs]
@@ -196,7 +232,7 @@ class TableFacts:
         return [("aggregations_of", a.parent), *(("parents_of", c.lot) for c in a.children)]
 
     def add_transformation(self, t: Transformation, force: bool = False) -> None:
-        old_raw = self._facts.get(_key("tx", t.event_id))
+        old_raw = self._get(self._facts, _key("tx", t.event_id))
         old = None if old_raw is None else transformation_from_json(old_raw)
         # two different events under one id: keep the larger, as MemoryFacts does, so the
         # order they arrive in still does not matter
@@ -209,12 +245,12 @@ class TableFacts:
             self._link(relation, key, kept.event_id, force)
         if kept.site is not None:
             # the days a site has transformations on, so at_site never scans empty days
-            days: list[int] = list(self._index.get(_key("site_days", kept.site)) or [])
+            days: list[int] = list(self._get(self._index, _key("site_days", kept.site)) or [])
             day = kept.time_us // _DAY_US
             self._put(self._index, _key("site_days", kept.site), sorted({*days, day}), force)
 
     def add_aggregation(self, a: Aggregation, force: bool = False) -> None:
-        old_raw = self._facts.get(_key("agg", a.event_id))
+        old_raw = self._get(self._facts, _key("agg", a.event_id))
         old = None if old_raw is None else aggregation_from_json(old_raw)
         kept = _keep(old, a)
         if old is not None and kept != old:
@@ -227,18 +263,31 @@ class TableFacts:
     # reading (FactsView)
 
     def lot(self, lot: str) -> LotFacts | None:
-        raw = self._facts.get(_key("lot", lot))
-        return None if raw is None else lot_from_json(raw)
+        slot = ("lot", lot)
+        if self._raw is not None and slot in self._decoded:
+            found: LotFacts | None = self._decoded[slot]
+            return found
+        raw = self._get(self._facts, _key("lot", lot))
+        facts = None if raw is None else lot_from_json(raw)
+        if self._raw is not None:
+            self._decoded[slot] = facts
+        return facts
 
     def _transformations(self, relation: str, key: str) -> list[Transformation]:
-        ids = self._index.get(_key(relation, key)) or []
-        found = [self._facts.get(_key("tx", i)) for i in ids]
+        slot = (relation, key)
+        if self._raw is not None and slot in self._decoded:
+            return list(self._decoded[slot])
+        ids = self._get(self._index, _key(relation, key)) or []
+        found = [self._get(self._facts, _key("tx", i)) for i in ids]
         txs = [transformation_from_json(raw) for raw in found if raw is not None]
-        return sorted(txs, key=lambda t: (t.time_us, t.event_id))
+        result = sorted(txs, key=lambda t: (t.time_us, t.event_id))
+        if self._raw is not None:
+            self._decoded[slot] = tuple(result)
+        return result
 
     def _aggregations(self, relation: str, key: str) -> list[Aggregation]:
-        ids = self._index.get(_key(relation, key)) or []
-        found = [self._facts.get(_key("agg", i)) for i in ids]
+        ids = self._get(self._index, _key(relation, key)) or []
+        found = [self._get(self._facts, _key("agg", i)) for i in ids]
         aggs = [aggregation_from_json(raw) for raw in found if raw is not None]
         return sorted(aggs, key=lambda a: (a.time_us, a.event_id))
 
@@ -257,7 +306,7 @@ class TableFacts:
     def at_site(self, site: str, start_us: int, end_us: int) -> list[Transformation]:
         found: list[Transformation] = []
         first, last = start_us // _DAY_US, (end_us - 1) // _DAY_US
-        for day in self._index.get(_key("site_days", site)) or []:
+        for day in self._get(self._index, _key("site_days", site)) or []:
             if first <= int(day) <= last:
                 found += self._transformations("at_site", _site_day(site, int(day) * _DAY_US))
         txs = [t for t in found if start_us <= t.time_us < end_us]

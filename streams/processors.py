@@ -151,6 +151,10 @@ class FactState:
 
     def apply(self, fwd: Forwarded, now_us: int) -> bool:
         """Merge one event's facts and mark the lots they reach; False for a duplicate."""
+        with self.view.cached():
+            return self._apply(fwd, now_us)
+
+    def _apply(self, fwd: Forwarded, now_us: int) -> bool:
         first_seen = self.seen.get(fwd.event_id)
         if first_seen is not None and first_seen != fwd.source:
             return False  # the same event again from another message: nothing changes
@@ -246,27 +250,52 @@ class Processors:
 
     async def flush(self, now_us: int) -> None:
         debounce_us = int(self.cfg.debounce_seconds * 1_000_000)
-        for lot, pending in self.state.due(now_us, debounce_us):
-            await self._update_passport(lot, pending.events)
+        due = self.state.due(now_us, debounce_us)
+        if not due:
+            return
+        # the due lots share most of their upstream: one read cache for all their traces
+        with self.view.cached():
+            updates = [(lot, self._next_passport(lot, p.events)) for lot, p in due]
+        # every update is sent before any is awaited (one broker round trip per tick, not
+        # per lot); the tables remember them only once all are acknowledged
+        sent = []
+        for lot, update in updates:
+            if update is not None:
+                value = self.serde.encode("passport_update", update[0], self.cfg.passports_topic)
+                sent.append(await self.passports_topic.send(key=lot.encode(), value=value))
+        for fut in sent:
+            await fut
+        for lot, update in updates:
+            if update is not None:
+                await self._remember(lot, *update[1:])
             del self.pending[lot]
 
     def trace(self, lot: str) -> dict[str, Any]:
         result: dict[str, Any] = ledger.trace_json(lot, self.view, self.ledger_config)
         return result
 
-    async def _update_passport(self, lot: str, events: Iterable[str]) -> None:
+    def _next_passport(
+        self, lot: str, events: Iterable[str]
+    ) -> tuple[dict[str, Any], PassportState, PassportState | None, dict[str, Any]] | None:
+        """The PassportUpdate record, the state to remember, the previous state and the
+        passport; None when the content did not change."""
         raw = self.passports.get(lot)
         previous = None if raw is None else PassportState.from_json(raw)
         passport = self.trace(lot)
         update = next_update(lot, passport, previous, list(events), _now_us())
         if update is None:
-            return
-        record, state = update
-        value = self.serde.encode("passport_update", record, self.cfg.passports_topic)
-        # acknowledged before the table remembers it: a crash in between re-sends the same
-        # version, it never skips one
-        sent = await self.passports_topic.send(key=lot.encode(), value=value)
-        await sent
+            return None
+        return update[0], update[1], previous, passport
+
+    async def _remember(
+        self,
+        lot: str,
+        state: PassportState,
+        previous: PassportState | None,
+        passport: dict[str, Any],
+    ) -> None:
+        """After the update was acknowledged: its new alerts, then the table. A crash in
+        between re-sends the same version, it never skips one."""
         for alert in new_alerts(previous, passport):
             body = {**alert, "passport": lot, "passportVersion": state.version}
             await self.alerts_topic.send(key=lot.encode(), value=json.dumps(body).encode())
