@@ -77,10 +77,12 @@ def read_topic(
         consumer.close()
 
 
-def dead_letters(
-    bootstrap: str, connector: str, *, source: str | None = None, expect: int = 0
-) -> list[Received]:
-    """Dead letters on the shared DLQ topic from one connector (and source), oldest first."""
+def dead_letters(bootstrap: str, connector: str, *, source: str | None = None) -> list[Received]:
+    """Dead letters on the shared DLQ topic from one connector (and source), oldest first.
+
+    Callers read after the connector returned: the runner only returns once every dead
+    letter was acknowledged, so one read of the topic holds them all.
+    """
     everything = read_topic(bootstrap, DLQ_TOPIC, timeout=30.0)
     wanted = []
     for msg in everything:

@@ -53,7 +53,7 @@ def test_connectors_run_delivers_readings_and_dead_letters(
         for m in read_topic(bootstrap, topic, expect=2)
     ]
     assert sorted(r["attributes"]["chemicalSubstance"] for r in readings) == ["Co", "Ni"]
-    (dead,) = dead_letters(bootstrap, "lims-assay", source=str(data), expect=1)
+    (dead,) = dead_letters(bootstrap, "lims-assay", source=str(data))
     assert b"unknown element 'Unobtainium'" in dead.headers["__connect.errors.exception.message"]
 
     # a second run resumes after the committed offset: nothing new
