@@ -128,7 +128,11 @@ def to_trace_event(doc_event: DocumentEvent, *, origin: Mapping[str, Any]) -> di
     namespaces = {**BUILTIN_NAMESPACES, **doc_event.namespaces}
     declared = event.get("eventID")
     record["eventID"] = (
-        uri(declared, "eventID") if declared is not None else event_hash(event, namespaces)
+        uri(declared, "eventID")
+        if declared is not None
+        # the hash checks GS1 keys the record above does not model (e.g. in extensions);
+        # its IdentifierError becomes the validation error this function promises
+        else _guard("eventID (CBV 2.0 event hash)", lambda _: event_hash(event, namespaces), "")
     )
     return record
 
