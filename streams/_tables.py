@@ -134,8 +134,10 @@ def _key(kind: str, key: str) -> str:
     return f"{kind}\x00{key}"
 
 
-# A site's transformations are indexed per UTC day, so recording one more at a busy site
-# rewrites one day's list, not the site's whole history (per-event cost stays flat).
+# A site's mass-balance transformations (the only ones that share a pool) are indexed per
+# UTC day, so recording one more at a busy site rewrites one day's list, not the site's
+# whole history. Other transformations are not indexed by site at all: the benchmark's one
+# busy site made that list ~20 KB of the ~21 KB each event wrote.
 _DAY_US = 86_400 * 1_000_000
 
 
@@ -224,7 +226,7 @@ class TableFacts:
     def _tx_links(self, t: Transformation) -> list[tuple[str, str]]:
         links = [("produced_by", take.lot) for take in t.outputs]
         links += [("consumed_by", take.lot) for take in t.inputs]
-        if t.site is not None:
+        if t.site is not None and t.chain_of_custody == "mass_balance":
             links.append(("at_site", _site_day(t.site, t.time_us)))
         return links
 
@@ -243,7 +245,7 @@ class TableFacts:
         self._put(self._facts, _key("tx", t.event_id), transformation_to_json(kept), force)
         for relation, key in self._tx_links(kept):
             self._link(relation, key, kept.event_id, force)
-        if kept.site is not None:
+        if kept.site is not None and kept.chain_of_custody == "mass_balance":
             # the days a site has transformations on, so at_site never scans empty days
             days: list[int] = list(self._get(self._index, _key("site_days", kept.site)) or [])
             day = kept.time_us // _DAY_US

@@ -49,7 +49,7 @@ class MemoryFacts:
             self._produced.setdefault(take.lot, set()).add(t.event_id)
         for take in kept.inputs:
             self._consumed.setdefault(take.lot, set()).add(t.event_id)
-        if kept.site is not None:
+        if kept.site is not None and kept.chain_of_custody == "mass_balance":
             self._sites.setdefault(kept.site, set()).add(t.event_id)
 
     def add_aggregation(self, a: Aggregation) -> None:
@@ -71,7 +71,7 @@ class MemoryFacts:
             self._produced.get(take.lot, set()).discard(t.event_id)
         for take in t.inputs:
             self._consumed.get(take.lot, set()).discard(t.event_id)
-        if t.site is not None:
+        if t.site is not None and t.chain_of_custody == "mass_balance":
             self._sites.get(t.site, set()).discard(t.event_id)
 
     def _aggregations_index(self, a: Aggregation, discard: bool) -> None:

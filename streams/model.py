@@ -108,5 +108,7 @@ class FactsView(Protocol):
         ...
 
     def at_site(self, site: str, start_us: int, end_us: int) -> list[Transformation]:
-        """Transformations at ``site`` with start <= time < end (mass-balance periods)."""
+        """Mass-balance transformations at ``site`` with start <= time < end: the pool of a
+        site's period. Only they share a pool, so only they are indexed by site (a busy
+        site's other transformations would make the index grow with every event)."""
         ...

@@ -92,9 +92,18 @@ def test_at_site_spans_days_and_keeps_the_time_order() -> None:
     view, _, index = tables()
     start = 1_800_000_000_000_000 // DAY * DAY
     txs = [
-        Transformation(f"d{i}", start + i * DAY // 2, SITE, (Take(ORE, 1.0),), (Take(CSF, 1.0),))
+        Transformation(
+            f"d{i}",
+            start + i * DAY // 2,
+            SITE,
+            (Take(ORE, 1.0),),
+            (Take(CSF, 1.0),),
+            chain_of_custody="mass_balance",
+        )
         for i in (5, 0, 3, 1, 4, 2)
     ]
+    # not in any pool: not indexed by site
+    view.add_transformation(Transformation("cb", start, SITE, (Take(ORE, 1.0),), (Take(CSF, 1.0),)))
     for t in txs:
         view.add_transformation(t)
     assert len([k for k in index if k.startswith("at_site")]) == 3  # one list per day
