@@ -82,10 +82,19 @@ def _parse_jwk(value: Any) -> JoseKey:
         raise KeyRingError("a JWK must be a JSON object")
     kty = value.get("kty")
     if kty == "OKP":
-        return OKPKey.import_key(value)
-    if kty == "EC":
-        return ECKey.import_key(value)
-    raise KeyRingError(f"unsupported JWK kty {kty!r} (OKP Ed25519 or EC P-256 only)")
+        imported: JoseKey = OKPKey.import_key(value)
+    elif kty == "EC":
+        imported = ECKey.import_key(value)
+    else:
+        raise KeyRingError(f"unsupported JWK kty {kty!r} (OKP Ed25519 or EC P-256 only)")
+    # joserfc takes a private JWK's public members as given; a mismatch would publish a
+    # public key that verifies nothing, so derive them and compare
+    native = imported.private_key if imported.is_private else imported.public_key
+    key = _from_native(native)
+    derived = key.as_dict(private=False)
+    if any(value.get(m) != derived.get(m) for m in ("crv", "x", "y")):
+        raise KeyRingError("the JWK's public members do not match its private key")
+    return key
 
 
 def parse_key(data: bytes, source: str) -> JoseKey:
