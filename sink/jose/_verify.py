@@ -224,8 +224,9 @@ def verify(
     if now.tzinfo is None:
         raise ValueError("now needs a time zone")
     verified = verify_signed(token_or_envelope, resolve_did, now)
+    # status before schema: "revoked" is what a holder of a revoked credential must hear
+    check_status(verified, resolve_did, fetch_status, now)
     problems = validate(verified.credential)
     if problems:
         raise VerificationError("schema", "; ".join(problems))
-    check_status(verified, resolve_did, fetch_status, now)
     return verified
