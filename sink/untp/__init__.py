@@ -1,0 +1,32 @@
+"""UNTP 0.6.1 credentials (unsigned): Digital Product Passports from passport updates,
+Digital Traceability Events from TraceEvents, Digital Facility Records from facility master
+data, the EU Battery Regulation Annex XIII view of a battery's passport, and the project's
+own structural validation of such credentials.
+
+Public API::
+
+    contexts(kind) -> ["https://www.w3.org/ns/credentials/v2", <UNTP 0.6.1 context of kind>]
+    build_dpp(update, *, issuer, credential_id, status, traceability, valid_from, product=None)
+    battery_pass(passport) -> Annex XIII attributes by Battery Pass v1.2 aspect
+"""
+
+from sink.untp._batterypass import battery_pass
+from sink.untp._common import Issuer, Party
+from sink.untp._contexts import CREDENTIAL_TYPES, UNTP_VERSION, VC_CONTEXT, Kind, contexts
+from sink.untp._dpp import ProductInfo, TraceLink, build_dpp
+from sink.untp._materials import PassportError
+
+__all__ = [
+    "CREDENTIAL_TYPES",
+    "UNTP_VERSION",
+    "VC_CONTEXT",
+    "Issuer",
+    "Kind",
+    "Party",
+    "PassportError",
+    "ProductInfo",
+    "TraceLink",
+    "battery_pass",
+    "build_dpp",
+    "contexts",
+]

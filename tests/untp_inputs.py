@@ -1,0 +1,136 @@
+"""Realistic inputs for the UNTP credential tests, made by the project's own code: passport
+updates from the element ledger over a small battery supply chain (streams.ledger +
+streams.passports), TraceEvent records from EPCIS events (oretrail.epcis.to_trace_event)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from streams.ledger import trace_json
+from streams.memory_facts import MemoryFacts
+from streams.model import Aggregation, LotFacts, RecycledShare, Take, Transformation
+from streams.passports import next_update
+
+GTIN_FEED = "https://id.gs1.org/01/09506000134352/10/"
+KOL = GTIN_FEED + "KOL-2026-0917"  # cobalt hydroxide, DR Congo
+HYD = GTIN_FEED + "MHP-2026-0031"  # mixed nickel-cobalt hydroxide, Indonesia
+BLK = GTIN_FEED + "BLK-2026-0007"  # black mass from a recycler
+LIC = GTIN_FEED + "LIC-2026-0412"  # lithium carbonate, Chile
+MNS = GTIN_FEED + "MNS-2026-0100"  # manganese sulphate, South Africa, no footprint declared
+CAM = "https://id.gs1.org/01/09506000134420/10/NMC-2026-1101"  # cathode active material
+CELL = "https://id.gs1.org/01/09506000134444/21/"  # + serial
+PACK = "https://id.gs1.org/01/09506000134468/21/P-0001"
+REFINERY = "https://id.gs1.org/414/0950600022349"
+CELL_PLANT = "https://id.gs1.org/414/0950600033345"
+CERT = "https://certs.example.org/rmap/conformant-smelter/2026-CD-117"
+CAM_CERT = "https://certs.example.org/irma/cam-plant/2026-0042"
+CELL_CERT = "https://certs.example.org/iso14001/cell-plant/2026-7"
+CELLS = ("C-1", "C-2")
+FEED_TAKEN = ((KOL, 10_000.0), (HYD, 10_000.0), (BLK, 5_000.0), (LIC, 3_000.0), (MNS, 4_000.0))
+BLACK_MASS_SHARE = RecycledShare(pre_consumer=0.25, post_consumer=0.75)
+ISSUED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def _feed(
+    facts: MemoryFacts,
+    lot: str,
+    kg: float,
+    content: dict[str, float],
+    country: str | None,
+    carbon: float | None,
+    recycled: dict[str, RecycledShare] | None = None,
+    certificates: tuple[str, ...] = (),
+    flags: tuple[str, ...] = (),
+) -> None:
+    facts.add_lot(
+        LotFacts(
+            lot,
+            kg,
+            content,
+            recycled or {},
+            country,
+            carbon_kg_per_kg=carbon,
+            carbon_stage="RawMaterialExtraction" if carbon is not None else None,
+            certificates=certificates,
+            flags=flags,
+            source_events=(f"urn:uuid:commission-{lot.rsplit('/', 1)[-1]}",),
+        )
+    )
+
+
+def battery_chain(
+    flags: tuple[str, ...] = (), cam_content: dict[str, float] | None = None
+) -> MemoryFacts:
+    """Five feed lots → cathode material (controlled blending) → two cells → a pack.
+    ``flags`` mark the Indonesian feed (they travel downstream); ``cam_content`` makes the
+    cathode material declare its own element content (too much of it raises an alert)."""
+    facts = MemoryFacts()
+    _feed(facts, KOL, 10_000, {"Co": 0.30, "Ni": 0.05}, "CD", 2.1, certificates=(CERT,))
+    _feed(facts, HYD, 10_000, {"Ni": 0.40, "Co": 0.04}, "ID", 3.5, flags=flags)
+    _feed(
+        facts,
+        BLK,
+        5_000,
+        {"Co": 0.10, "Ni": 0.12, "Li": 0.04, "Mn": 0.08},
+        None,
+        0.8,
+        recycled={e: BLACK_MASS_SHARE for e in ("Co", "Ni", "Li", "Mn")},
+    )
+    _feed(facts, LIC, 3_000, {"Li": 0.188}, "CL", 5.0)
+    _feed(facts, MNS, 4_000, {"Mn": 0.32}, "ZA", None)
+    facts.add_lot(
+        LotFacts(
+            CAM,
+            20_000,
+            cam_content or {},
+            certificates=(CAM_CERT,),
+            source_events=("urn:uuid:t-cam",),
+        )
+    )
+    facts.add_transformation(
+        Transformation(
+            "urn:uuid:t-cam",
+            1_000,
+            REFINERY,
+            tuple(Take(lot, kg) for lot, kg in FEED_TAKEN),
+            (Take(CAM, 20_000),),
+            process_emissions_kg=18_500,
+            process_emissions_stage="MainProduction",
+        )
+    )
+    for serial in CELLS:
+        facts.add_lot(
+            LotFacts(
+                CELL + serial,
+                45.0,
+                certificates=(CELL_CERT,),
+                source_events=(f"urn:uuid:t-{serial}",),
+            )
+        )
+        facts.add_transformation(
+            Transformation(
+                f"urn:uuid:t-{serial}",
+                2_000,
+                CELL_PLANT,
+                (Take(CAM, 50.0),),
+                (Take(CELL + serial, 45.0),),
+                process_emissions_kg=120.0,
+                process_emissions_stage="MainProduction",
+            )
+        )
+    facts.add_aggregation(
+        Aggregation("urn:uuid:a-pack", 3_000, PACK, tuple(Take(CELL + s, 45.0) for s in CELLS))
+    )
+    return facts
+
+
+def passport(lot: str, facts: MemoryFacts | None = None) -> dict[str, Any]:
+    return trace_json(lot, facts or battery_chain())
+
+
+def update(lot: str, facts: MemoryFacts | None = None) -> dict[str, Any]:
+    """The PassportUpdate record the processors would publish for the lot, version 1."""
+    made = next_update(lot, passport(lot, facts), None, ["urn:uuid:t-cam"], 1_790_000_000_000_000)
+    assert made is not None
+    return made[0]
