@@ -202,8 +202,11 @@ class Bench:
         }
         self.log = tmp / "worker.log"
         with self.log.open("w") as out:
+            # BENCH_WORKER_PROFILE=<file>: run the worker under cProfile, stats written on stop
+            profile = os.environ.get("BENCH_WORKER_PROFILE")
+            prefix = [sys.executable, "-m", "cProfile", "-o", profile] if profile else []
             self.worker = subprocess.Popen(
-                [OREtrail, "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
+                [*prefix, OREtrail, "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
             )
         self.collector = Passports(bootstrap, self.passports)
         self.collector.start()

@@ -46,6 +46,12 @@ class WorkerConfig(BaseSettings):
     debounce_seconds: float = Field(
         default=2.0, gt=0, description="a lot's passport is updated once it was quiet this long"
     )
+    batch_size: int = Field(
+        default=1000, ge=1, description="facts applied per batch (each changed key written once)"
+    )
+    batch_seconds: float = Field(
+        default=0.05, gt=0, description="a batch is applied at the latest this long after its first"
+    )
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=0, ge=0, le=65535, description="0: any free port")
     data_dir: Path | None = Field(default=None, description="default <home>/worker/<app id>")

@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import json
 import time
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from faust.streams import _current_event
 
 from connectors.sdk import Rejected, dead_letter_headers, dead_letter_value
 from oretrail.serde import Serde, SerdeError
@@ -43,6 +46,7 @@ from streams._tables import (
     transformation_from_json,
     transformation_to_json,
 )
+from streams._writeback import WriteBack
 from streams.app import WorkerConfig
 from streams.ledger import LedgerConfig
 from streams.model import Aggregation, LotFacts, Transformation
@@ -154,6 +158,11 @@ class FactState:
         with self.view.cached():
             return self._apply(fwd, now_us)
 
+    def apply_all(self, batch: Iterable[Forwarded], now_us: int) -> int:
+        """``apply`` each event in order, with one read cache; how many were not duplicates."""
+        with self.view.cached():
+            return sum(self._apply(fwd, now_us) for fwd in batch)
+
     def _apply(self, fwd: Forwarded, now_us: int) -> bool:
         first_seen = self.seen.get(fwd.event_id)
         if first_seen is not None and first_seen != fwd.source:
@@ -202,12 +211,12 @@ class Processors:
         self.alerts_topic = app.topic(cfg.alerts_topic, **raw)
         self.dlq_topic = app.topic(cfg.dlq_topic, **raw)
         table = {"partitions": 1}  # keys and values: faust's default json
-        self.facts = app.Table("facts", **table)
-        self.index = app.Table("index", **table)
-        self.seen = app.Table("seen", **table)
-        self.pending = app.Table("pending", **table)
-        self.passports = app.Table("passports", **table)
-        self.state = FactState(self.facts, self.index, self.seen, self.pending, ledger_config)
+        names = ("facts", "index", "seen", "pending", "passports")
+        # the agents read and write the tables through per-batch overlays (streams._writeback)
+        self.overlays = {name: WriteBack(app.Table(name, **table)) for name in names}
+        self.passports = self.overlays["passports"]
+        o = self.overlays
+        self.state = FactState(o["facts"], o["index"], o["seen"], o["pending"], ledger_config)
         self.view = self.state.view
         app.agent(self.events, name="reduce_events")(self._reduce_events)
         app.agent(self.facts_topic, name="apply_facts")(self._apply_facts)
@@ -239,11 +248,29 @@ class Processors:
     # stage 2
 
     async def _apply_facts(self, stream: Any) -> None:
-        async for event in stream.events():
-            if event.key == _TICK_KEY:
-                await self.flush(_now_us())
-            else:
-                self.state.apply(Forwarded.from_json(event.value), _now_us())
+        # faust acks a batch's events only after this body ran for it, so offsets are
+        # committed after the batch's table writes (see streams._writeback)
+        size, within = self.cfg.batch_size, self.cfg.batch_seconds
+        async for batch in stream.take_events(size, within=within):
+            # faust writes a table key into the partition of the "current event", which
+            # only plain stream iteration sets; the facts topic has one partition, so any
+            # event of the batch names the right one
+            token = _current_event.set(weakref.ref(batch[-1]))
+            try:
+                await self._apply_batch(batch)
+            finally:
+                _current_event.reset(token)
+
+    async def _apply_batch(self, batch: list[Any]) -> None:
+        for overlay in self.overlays.values():
+            overlay.discard()  # nothing is dirty between batches; drop stale reads
+        now = _now_us()
+        facts = [Forwarded.from_json(e.value) for e in batch if e.key != _TICK_KEY]
+        self.state.apply_all(facts, now)
+        if len(facts) < len(batch):
+            await self.flush(now)
+        for overlay in self.overlays.values():
+            overlay.flush()
 
     async def _tick(self) -> None:
         await self.facts_topic.send(key=_TICK_KEY, value={"tick": True})
@@ -268,7 +295,7 @@ class Processors:
         for lot, update in updates:
             if update is not None:
                 await self._remember(lot, *update[1:])
-            del self.pending[lot]
+            del self.overlays["pending"][lot]
 
     def trace(self, lot: str) -> dict[str, Any]:
         result: dict[str, Any] = ledger.trace_json(lot, self.view, self.ledger_config)

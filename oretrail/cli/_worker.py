@@ -58,7 +58,11 @@ def worker(loglevel: str) -> None:
     record = record_path(core.home, cfg.app_id)
     register(app, processors, record)
     try:
-        faust.Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
+        runner = faust.Worker(app, loglevel=loglevel, quiet=True)
+        # faust's progress spinner sets the root logger to DEBUG so it can spin on every
+        # record: aiokafka then built ~28 debug records per event that nothing printed
+        runner.spinner = None
+        runner.execute_from_commandline()
     finally:
         # a stopped worker leaves no address behind (another worker may have replaced it)
         if record.exists() and json.loads(record.read_text()).get("pid") == os.getpid():
