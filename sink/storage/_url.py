@@ -31,6 +31,13 @@ def parse_storage_url(url: str) -> FileTarget | S3Target:
     if not isinstance(url, str) or not url.strip():
         raise StorageError("storage URL is empty: give file:///abs/path or s3://bucket/prefix")
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # Never echo a URL that carries credentials: they may end up in a log.
+        raise StorageError(
+            f"storage URL {_redacted(parts.scheme, parts.netloc, parts.path)!r}: credentials do "
+            "not belong in a storage URL (set ORETRAIL_SINK_S3_ACCESS_KEY_ID and "
+            "ORETRAIL_SINK_S3_SECRET_ACCESS_KEY)"
+        )
     scheme = parts.scheme.lower()
     if parts.query or parts.fragment:
         raise StorageError(f"storage URL {url!r}: query strings and fragments are not supported")
@@ -42,6 +49,10 @@ def parse_storage_url(url: str) -> FileTarget | S3Target:
     if not scheme:
         raise StorageError(f"storage URL {url!r} has no scheme: give {known}")
     raise StorageError(f"storage URL {url!r}: unknown scheme {scheme!r}; give {known}")
+
+
+def _redacted(scheme: str, netloc: str, path: str) -> str:
+    return f"{scheme}://***@{netloc.rpartition('@')[2]}{path}"
 
 
 def _file(url: str, host: str, path: str) -> FileTarget:
@@ -64,10 +75,10 @@ def _file(url: str, host: str, path: str) -> FileTarget:
 def _s3(url: str, bucket: str, path: str) -> S3Target:
     if not bucket:
         raise StorageError(f"storage URL {url!r}: no bucket (s3://bucket/prefix)")
-    if "@" in bucket or ":" in bucket:
+    if ":" in bucket:
         raise StorageError(
-            f"storage URL {url!r}: credentials and ports do not belong in an s3:// URL "
-            "(set ORETRAIL_SINK_S3_ENDPOINT_URL and the S3 key settings)"
+            f"storage URL {url!r}: an s3:// URL names a bucket, not a host and port "
+            "(set ORETRAIL_SINK_S3_ENDPOINT_URL for an S3-compatible server)"
         )
     if not _BUCKET.fullmatch(bucket) or ".." in bucket or _IPV4.fullmatch(bucket):
         raise StorageError(

@@ -6,6 +6,9 @@ fetched from Maven Central once into ``~/.cache/oretrail/s3proxy-<version>/`` (t
 ``tests/integration/storage/pom.xml``), then each test session runs one server under a
 temporary folder with a freshly generated access key, and stops it at the end.
 
+S3Proxy answers conditional writes: ``If-None-Match: *`` atomically, ``If-Match`` with its
+check outside the write (see :attr:`S3Server.atomic_if_match`).
+
 S3Proxy 4.x is compiled for Java 17, so the distribution's default JDK is enough; a newer
 one found the way the registry finds its Java works as well. Set
 ``ORETRAIL_TEST_S3_ENDPOINT`` (with ``..._ACCESS_KEY_ID`` / ``..._SECRET_ACCESS_KEY``) to
@@ -46,6 +49,10 @@ class S3Server:
     access_key_id: str
     secret_access_key: str
     region: str = "us-east-1"
+    # S3Proxy 4.1's file system store creates with If-None-Match atomically (a hard link)
+    # but checks If-Match before, not under, its write: two racing swaps can both succeed.
+    # AWS S3 and MinIO evaluate If-Match atomically.
+    atomic_if_match: bool = True
 
 
 _S3PROXY = Service(
@@ -156,7 +163,8 @@ def start_s3proxy(directory: Path, *, cache_dir: Path, java: str | None = None) 
         str(conf),
     ]
     process = _S3PROXY.spawn(command, directory / "s3proxy.log", cwd=directory)
-    running = RunningS3Proxy(S3Server(endpoint, identity, credential), process, directory)
+    server = S3Server(endpoint, identity, credential, atomic_if_match=False)
+    running = RunningS3Proxy(server, process, directory)
     try:
         _S3PROXY.wait_until_up(process, lambda: answers(port), directory)
     except BaseException:

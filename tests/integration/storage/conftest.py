@@ -65,5 +65,14 @@ def storage(
 
 
 @pytest.fixture
+def swaps_atomically(request: pytest.FixtureRequest, storage: ObjectStorage) -> bool:
+    """Whether racing ``compare_and_put`` calls on this backend are serialised."""
+    if isinstance(storage, S3Storage):
+        server: S3Server = request.getfixturevalue("s3_server")
+        return server.atomic_if_match
+    return True
+
+
+@pytest.fixture
 def store(storage: ObjectStorage) -> CredentialStore:
     return CredentialStore(storage)

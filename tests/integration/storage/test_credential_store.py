@@ -13,7 +13,7 @@ from sink.storage import (
     StorageError,
     VersionConflict,
 )
-from tests.integration.storage.racing import race
+from tests.integration.storage.racing import expect_lost_swaps_unless_atomic, race
 
 JWT = "application/vc+jwt"
 LOT = "https://id.gs1.org/01/09520123456788/10/LOT1"
@@ -129,7 +129,10 @@ def test_latest_only_points_at_recorded_versions(store: CredentialStore) -> None
     assert store.latest(LOT) is None
 
 
-def test_racing_pointer_moves_end_at_the_newest(store: CredentialStore) -> None:
+def test_racing_pointer_moves_end_at_the_newest(
+    store: CredentialStore, swaps_atomically: bool, request: pytest.FixtureRequest
+) -> None:
+    expect_lost_swaps_unless_atomic(request, swaps_atomically)
     versions = list(range(1, 7))
     for version in versions:
         store.record_passport_version(LOT, version, store.publish(cred(version), JWT))

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from sink.storage import InvalidKey, ObjectStorage, StorageConflict
-from tests.integration.storage.racing import race
+from tests.integration.storage.racing import expect_lost_swaps_unless_atomic, race
 
 MT = "application/octet-stream"
 
@@ -171,7 +171,10 @@ def test_racing_creators_of_the_same_bytes_one_true_rest_false(storage: ObjectSt
         assert sorted(results, key=str) == [False, False, False, True], results
 
 
-def test_compare_and_put_loses_no_update(storage: ObjectStorage) -> None:
+def test_compare_and_put_loses_no_update(
+    storage: ObjectStorage, swaps_atomically: bool, request: pytest.FixtureRequest
+) -> None:
+    expect_lost_swaps_unless_atomic(request, swaps_atomically)
     workers, increments = 4, 8
 
     def increment(_: int) -> int:
