@@ -4,9 +4,14 @@ streams.passports), TraceEvent records from EPCIS events (oretrail.epcis.to_trac
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from connectors.epcis import read_document
+from oretrail.epcis import EPCIS_CONTEXT, DocumentEvent, to_trace_event
 from streams.ledger import trace_json
 from streams.memory_facts import MemoryFacts
 from streams.model import Aggregation, LotFacts, RecycledShare, Take, Transformation
@@ -134,3 +139,125 @@ def update(lot: str, facts: MemoryFacts | None = None) -> dict[str, Any]:
     made = next_update(lot, passport(lot, facts), None, ["urn:uuid:t-cam"], 1_790_000_000_000_000)
     assert made is not None
     return made[0]
+
+
+# --- traceability events -----------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+PACK_PLANT = "https://id.gs1.org/414/0950600044341"
+BUYER = "https://id.gs1.org/414/0950600012340"
+OT_CONTEXT: list[Any] = [EPCIS_CONTEXT, {"ot": "https://oretrail.dev/ns/epcis/"}]
+ORIGIN: dict[str, Any] = {
+    "connector": "test",
+    "source": "memory",
+    "position": "0",
+    "format": "epcis-json-2.0",
+    "receivedAt": ISSUED,
+}
+
+
+def _battery_events() -> list[dict[str, Any]]:
+    """EPCIS 2.0 JSON-LD events of the cell and pack plants: the event kinds the refinery
+    sample does not have (aggregation, association, transaction), sensor readings, an
+    unstated quantity, an error declaration."""
+    cell = "urn:epc:id:sgtin:9506000.013444.C-1"  # EPC URN on purpose: the mapping converts it
+    return [
+        {
+            "type": "TransformationEvent",
+            "eventTime": "2026-11-03T09:15:00.250+01:00",
+            "eventTimeZoneOffset": "+01:00",
+            "bizStep": "commissioning",
+            "disposition": "active",
+            "inputQuantityList": [{"epcClass": CAM, "quantity": 50, "uom": "KGM"}],
+            "outputEPCList": [cell],
+            "readPoint": {"id": CELL_PLANT},
+            "bizLocation": {"id": CELL_PLANT},
+            "sensorElementList": [
+                {
+                    "sensorMetadata": {
+                        "time": "2026-11-03T09:10:00Z",
+                        "deviceID": "urn:epc:id:giai:9506000.OVEN7",
+                        "dataProcessingMethod": "https://example.com/methods/oven-average",
+                    },
+                    "sensorReport": [
+                        {"type": "gs1:Temperature", "value": 121.5, "uom": "CEL"},
+                        {"type": "gs1:RelativeHumidity", "meanValue": 0.8, "uom": "P1"},
+                    ],
+                }
+            ],
+        },
+        {
+            "type": "AggregationEvent",
+            "eventTime": "2026-11-05T08:00:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "action": "ADD",
+            "bizStep": "packing",
+            "disposition": "container_closed",
+            "parentID": PACK,
+            "childEPCs": [CELL + "C-1", CELL + "C-2"],
+            "readPoint": {"id": PACK_PLANT},
+            "bizLocation": {"id": PACK_PLANT},
+        },
+        {
+            "type": "AssociationEvent",
+            "eventTime": "2026-11-05T08:30:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "action": "ADD",
+            "bizStep": "assembling",
+            "parentID": PACK,
+            "childEPCs": ["urn:epc:id:giai:9506000.BMS0001"],
+            "childQuantityList": [{"epcClass": GTIN_FEED + "SCREWS-7"}],  # quantity unstated
+            "readPoint": {"id": PACK_PLANT},
+        },
+        {
+            "type": "TransactionEvent",
+            "eventTime": "2026-11-10T15:00:00-05:00",
+            "eventTimeZoneOffset": "-05:00",
+            "action": "ADD",
+            "bizStep": "shipping",
+            "disposition": "in_transit",
+            "bizTransactionList": [
+                {"type": "inv", "bizTransaction": "urn:epcglobal:cbv:bt:0950600044341:INV-9"}
+            ],
+            "epcList": [PACK],
+            "readPoint": {"id": PACK_PLANT},
+            "sourceList": [{"type": "owning_party", "source": PACK_PLANT}],
+            "destinationList": [{"type": "owning_party", "destination": BUYER}],
+        },
+        {
+            "type": "ObjectEvent",
+            "eventTime": "2026-11-06T10:00:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "action": "OBSERVE",
+            "bizStep": "inspecting",
+            "epcList": [PACK],
+            "readPoint": {"id": PACK_PLANT},
+            "errorDeclaration": {
+                "declarationTime": "2026-11-07T10:00:00Z",
+                "reason": "incorrect_data",
+            },
+        },
+    ]
+
+
+def _records(document: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for item in read_document(io.BytesIO(json.dumps(document).encode())):
+        assert isinstance(item, DocumentEvent), item
+        out.append(to_trace_event(item, origin=ORIGIN))
+    return out
+
+
+def trace_events() -> list[dict[str, Any]]:
+    """TraceEvent records as the EPCIS connector makes them: the refinery sample document of
+    examples/epcis (commissioning, shipping, receiving, transformation) and the battery
+    plants' events above, each read through connectors.epcis and oretrail.epcis."""
+    sample = json.loads((ROOT / "examples" / "epcis" / "cobalt-refinery-batch.jsonld").read_text())
+    battery = {
+        "@context": OT_CONTEXT,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-11-10T16:00:00Z",
+        "epcisBody": {"eventList": _battery_events()},
+    }
+    return _records(sample) + _records(battery)

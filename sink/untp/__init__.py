@@ -7,6 +7,7 @@ Public API::
 
     contexts(kind) -> ["https://www.w3.org/ns/credentials/v2", <UNTP 0.6.1 context of kind>]
     build_dpp(update, *, issuer, credential_id, status, traceability, valid_from, product=None)
+    build_dte(events, *, issuer, credential_id, status, valid_from)   TraceEvent records
     battery_pass(passport) -> Annex XIII attributes by Battery Pass v1.2 aspect
 """
 
@@ -14,12 +15,14 @@ from sink.untp._batterypass import battery_pass
 from sink.untp._common import Issuer, Party
 from sink.untp._contexts import CREDENTIAL_TYPES, UNTP_VERSION, VC_CONTEXT, Kind, contexts
 from sink.untp._dpp import ProductInfo, TraceLink, build_dpp
+from sink.untp._dte import DteError, build_dte
 from sink.untp._materials import PassportError
 
 __all__ = [
     "CREDENTIAL_TYPES",
     "UNTP_VERSION",
     "VC_CONTEXT",
+    "DteError",
     "Issuer",
     "Kind",
     "Party",
@@ -28,5 +31,6 @@ __all__ = [
     "TraceLink",
     "battery_pass",
     "build_dpp",
+    "build_dte",
     "contexts",
 ]

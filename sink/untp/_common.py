@@ -102,10 +102,19 @@ def timestamp(moment: datetime, *, fraction: bool = False) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"a credential time needs a time zone, got naive {moment.isoformat()}")
     moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return wall_clock(moment, fraction=fraction) + "Z"
+
+
+def wall_clock(moment: datetime, *, fraction: bool = True) -> str:
+    """``YYYY-MM-DDTHH:MM:SS[.f]`` of the moment's own clock (strftime drops the leading
+    zeros of years before 1000 on some platforms)."""
+    text = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
     if fraction and moment.microsecond:
         text += "." + f"{moment.microsecond:06d}".rstrip("0")
-    return text + "Z"
+    return text
 
 
 def number(value: float) -> float:

@@ -5,17 +5,33 @@ the contexts with no term dropped."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from pyld import jsonld
 
-from sink.untp import Issuer, Party, ProductInfo, TraceLink, build_dpp
-from tests.conformance.untp_standards import Standards, expansion_problems, schema_errors
-from tests.untp_inputs import CAM, CELL, CELL_PLANT, ISSUED, PACK, battery_chain, update
+from sink.untp import Issuer, Party, ProductInfo, TraceLink, build_dpp, build_dte
+from tests.conformance.untp_standards import (
+    FORMATS,
+    Standards,
+    expansion_problems,
+    schema_errors,
+)
+from tests.untp_inputs import (
+    CAM,
+    CELL,
+    CELL_PLANT,
+    ISSUED,
+    PACK,
+    battery_chain,
+    trace_events,
+    update,
+)
 
 BASE = "http://127.0.0.1:8780"
 ISSUER = Issuer("did:web:127.0.0.1%3A8780", "oretrail test issuer")
@@ -56,7 +72,7 @@ PASSPORTS: dict[str, Callable[[], dict[str, Any]]] = {
         product=ProductInfo(
             name="NMC 811 prismatic cell 120 Ah",
             description="Prismatic lithium-ion cell for EV packs",
-            produced_by=Party("https://id.gs1.org/417/0950600000004", "Example Cells GmbH"),
+            produced_by=Party("https://id.gs1.org/417/0950600000002", "Example Cells GmbH"),
             produced_at=Party(CELL_PLANT, "Cell plant 1"),
             country_of_production="DE",
             production_date=date(2026, 11, 2),
@@ -101,6 +117,43 @@ def test_pack_passport_carries_the_annex_xiii_figures(std: Standards) -> None:
     assert "Circularity.recycledContent[Cobalt].postConsumerShare" in names
     lot_claims = {c["id"].rsplit("#", 1)[1] for c in claims_of(dpp(CAM))}
     assert "annex-xiii-recycled-content" not in lot_claims  # only item passports are batteries
+
+
+def test_traceability_event_credential_of_every_event_kind_conforms(std: Standards) -> None:
+    records = trace_events()
+    credential = build_dte(
+        records,
+        issuer=ISSUER,
+        credential_id=f"{BASE}/dte/{DIGEST}",
+        status=STATUS,
+        valid_from=ISSUED,
+    )
+    assert_conforms(std, credential, "dte")
+    kinds = {event["type"][0] for event in credential["credentialSubject"]}
+    assert kinds == {
+        "ObjectEvent",
+        "TransformationEvent",
+        "AggregationEvent",
+        "AssociationEvent",
+        "TransactionEvent",
+    }
+    assert [e["id"] for e in credential["credentialSubject"]] == [r["eventID"] for r in records]
+    # each event also conforms on its own, against the schema of its class
+    for event in credential["credentialSubject"]:
+        kind = event["type"][0]
+        path = std.untp / "dte" / f"{kind}-schema.json"
+        validator = Draft202012Validator(json.loads(path.read_text()), format_checker=FORMATS)
+        assert schema_errors(validator, event) == [], kind
+
+
+def test_one_event_credentials_conform(std: Standards) -> None:
+    """The sink batches per facility and window: a batch may hold a single event."""
+    for record in trace_events():
+        credential = build_dte(
+            [record], issuer=ISSUER, credential_id=f"{BASE}/dte/1", status=STATUS, valid_from=ISSUED
+        )
+        assert schema_errors(std.schema("dte"), credential) == []
+        assert expansion_problems(credential, std.loader) == []
 
 
 def test_the_loader_refuses_any_other_document(std: Standards) -> None:

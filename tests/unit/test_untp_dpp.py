@@ -58,7 +58,7 @@ def test_envelope_and_product_identity() -> None:
 def test_product_master_data_overrides_the_derived_name() -> None:
     info = ProductInfo(
         "Pack 75 kWh",
-        produced_by=Party("https://id.gs1.org/417/0950600000004", "Example Packs"),
+        produced_by=Party("https://id.gs1.org/417/0950600000002", "Example Packs"),
         country_of_production="PL",
     )
     product = build(update(PACK), product=info)["credentialSubject"]["product"]
