@@ -65,10 +65,11 @@ KINDS: dict[str, Kind] = {
     "method-not-allowed": Kind(
         405, "Method not allowed", "The resolver answers GET and HEAD only."
     ),
-    "corrupt-object": Kind(
+    "storage-error": Kind(
         500,
-        "Stored object does not match its digest",
-        "The bytes stored under a content address do not hash to it: storage is damaged.",
+        "Credential store failure",
+        "Reading the credential store failed, or what it holds is damaged (for instance "
+        "bytes that do not hash to their content address, which are never served).",
     ),
 }
 
