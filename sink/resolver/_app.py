@@ -10,7 +10,8 @@ Routes (GET, and HEAD wherever GET works):
 - ``/status/{name}``: a status list credential; ``/.well-known/did.json``: the DID document.
 - ``/problems/{name}``: what each problem ``type`` means.
 
-Every error is ``application/problem+json``. Store reads are blocking (files, S3), so they
+Every error is ``application/problem+json``; every answer allows any origin (CORS), as
+public resolvers do. Store reads are blocking (files, S3), so they
 run in worker threads and the event loop keeps answering.
 """
 
@@ -56,6 +57,7 @@ def create_resolver(store: CredentialStore, *, base_url: str) -> web.Application
     """The resolver answering for ``store`` at ``base_url`` (the public base every link,
     credential URL and problem type is built on)."""
     app = web.Application(middlewares=[_errors_as_problems])
+    app.on_response_prepare.append(_cors)
     app[_STORE] = store
     app[_BASE] = base_url.rstrip("/")
     app.router.add_get("/01/{rest:.+}", _resolve)
@@ -64,6 +66,12 @@ def create_resolver(store: CredentialStore, *, base_url: str) -> web.Application
     app.router.add_get("/.well-known/did.json", _did_document)
     app.router.add_get("/problems/{name}", _problem_type)
     return app
+
+
+async def _cors(_: web.Request, response: web.StreamResponse) -> None:
+    # everything here is public; a web page scanning the code reads links across origins
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "Link, Location, ETag"
 
 
 def _problem(request: web.Request, name: str, detail: str, **headers: str) -> web.Response:

@@ -217,6 +217,8 @@ def test_product_link_redirects_to_the_latest_passport(site: Site) -> None:
             f'<{site.base}{LOT_PATH}?linkType=linkset>; rel="linkset"; type="{LINKSET}"'
         )
         assert answer.headers["Cache-Control"] == "no-cache"
+        assert answer.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Link" in answer.headers["Access-Control-Expose-Headers"]
     item = ask(site.base, ITEM_PATH)
     assert item.status == 307
     assert item.headers["Location"] == site.href(f"{ITEM_PATH}@1")
@@ -362,7 +364,9 @@ def problem_of(answer: Answer, status: int, name: str, base: str) -> dict[str, A
     ],
 )
 def test_problems(site: Site, path: str, status: int, name: str, detail: str) -> None:
-    body = problem_of(ask(site.base, path), status, name, site.base)
+    answer = ask(site.base, path)
+    body = problem_of(answer, status, name, site.base)
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
     assert detail in body["detail"]
     assert body["instance"] == path
     explained = ask(site.base, f"/problems/{name}")  # the type is a URL that explains itself
