@@ -29,15 +29,18 @@ from sink.storage._store import (
 from sink.storage._url import FileTarget, S3Target, parse_storage_url
 
 
-def open_storage(url: str, settings: SinkSettings, *, create_bucket: bool = False) -> ObjectStorage:
+def open_storage(
+    url: str, settings: SinkSettings, *, create_bucket: bool = False, durable: bool = True
+) -> ObjectStorage:
     """The storage ``url`` names: ``file:///abs/path`` or ``s3://bucket/prefix``.
 
     S3 takes its endpoint, region and keys from ``settings``; ``create_bucket`` creates a
-    missing bucket instead of failing (for local S3-compatible servers).
+    missing bucket instead of failing (for local S3-compatible servers). ``durable=False``
+    skips the folder backend's fsync calls (still atomic; for benchmarks and scratch stores).
     """
     target = parse_storage_url(url)
     if isinstance(target, FileTarget):
-        return FileStorage(target.root)
+        return FileStorage(target.root, durable=durable)
     from sink.storage._s3 import S3Storage  # boto3 is imported only when S3 is used
 
     return S3Storage.from_settings(target, settings, create_bucket=create_bucket)

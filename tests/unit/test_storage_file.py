@@ -127,3 +127,12 @@ def test_racing_processes_lose_no_pointer_update(tmp_path: Path) -> None:
         done = pool.starmap(_increment, [(str(tmp_path), 20, barrier)] * 3)
     assert done == [20, 20, 20]
     assert (tmp_path / "counter").read_bytes() == b"60"
+
+
+def test_redelivery_touches_nothing_on_disk(tmp_path: Path) -> None:
+    storage = FileStorage(tmp_path)
+    storage.put_if_absent("d/k", b"same", MT)
+    before = (tmp_path / "d").stat().st_mtime_ns, (tmp_path / "d" / "k").stat().st_ino
+    assert storage.put_if_absent("d/k", b"same", MT) is False
+    # No scratch file was created and removed: the folder itself is unmodified.
+    assert ((tmp_path / "d").stat().st_mtime_ns, (tmp_path / "d" / "k").stat().st_ino) == before
