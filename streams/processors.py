@@ -282,7 +282,8 @@ class Processors:
             return
         # the due lots share most of their upstream: one read cache for all their traces
         with self.view.cached():
-            updates = [(lot, self._next_passport(lot, p.events)) for lot, p in due]
+            traces = ledger.trace_json_many([lot for lot, _ in due], self.view, self.ledger_config)
+            updates = [(lot, self._next_passport(lot, traces[lot], p.events)) for lot, p in due]
         # every update is sent before any is awaited (one broker round trip per tick, not
         # per lot); the tables remember them only once all are acknowledged
         sent = []
@@ -302,13 +303,12 @@ class Processors:
         return result
 
     def _next_passport(
-        self, lot: str, events: Iterable[str]
+        self, lot: str, passport: dict[str, Any], events: Iterable[str]
     ) -> tuple[dict[str, Any], PassportState, PassportState | None, dict[str, Any]] | None:
         """The PassportUpdate record, the state to remember, the previous state and the
         passport; None when the content did not change."""
         raw = self.passports.get(lot)
         previous = None if raw is None else PassportState.from_json(raw)
-        passport = self.trace(lot)
         update = next_update(lot, passport, previous, list(events), _now_us())
         if update is None:
             return None

@@ -74,7 +74,7 @@ from __future__ import annotations
 
 from streams.ledger._compute import Ledgers
 from streams.ledger._downstream import LineageView, downstream
-from streams.ledger._trace import MAX_DEPTH, alert_json, ledger_json, trace_json
+from streams.ledger._trace import MAX_DEPTH, alert_json, ledger_json, trace_json, trace_json_many
 from streams.ledger._types import (
     CHAIN_OF_CUSTODY_VIOLATION,
     CONFLICTING_LINEAGE,
@@ -124,4 +124,5 @@ __all__ = [
     "downstream",
     "ledger_json",
     "trace_json",
+    "trace_json_many",
 ]
