@@ -15,7 +15,17 @@ import pytest
 from jsonschema import Draft202012Validator
 from pyld import jsonld
 
-from sink.untp import Issuer, Party, ProductInfo, TraceLink, build_dpp, build_dte
+from sink.untp import (
+    Facility,
+    Issuer,
+    Party,
+    ProductInfo,
+    TraceLink,
+    build_dfr,
+    build_dpp,
+    build_dte,
+    load_facilities,
+)
 from tests.conformance.untp_standards import (
     FORMATS,
     Standards,
@@ -154,6 +164,44 @@ def test_one_event_credentials_conform(std: Standards) -> None:
         )
         assert schema_errors(std.schema("dte"), credential) == []
         assert expansion_problems(credential, std.loader) == []
+
+
+REGISTRY = """\
+- id: https://id.gs1.org/414/0950600012340
+  name: Kolwezi cobalt mine
+  description: Open-pit copper-cobalt mine
+  country: CD
+  operator_id: https://id.gs1.org/417/0950600000002
+  operator_name: Example Mining SARL
+  street_address: Route de Likasi
+  locality: Kolwezi
+  region: Lualaba
+  latitude: -10.7167
+  longitude: 25.4667
+  process_id: https://unstats.un.org/isic/0729
+  process_name: Mining of other non-ferrous metal ores
+  process_code: "0729"
+  process_scheme_id: https://unstats.un.org/isic/
+  process_scheme_name: ISIC Rev. 4
+- id: urn:epc:id:sgln:0950600.02234.0
+  name: Example cobalt refinery
+"""
+
+
+def test_facility_records_conform(std: Standards, tmp_path: Path) -> None:
+    path = tmp_path / "facilities.yaml"
+    path.write_text(REGISTRY, encoding="utf-8")
+    warehouse = Facility(id="urn:uuid:7d0c5e1a-0000-4000-8000-000000000001", name="Warehouse")
+    facilities = [*load_facilities(path).values(), warehouse]
+    for i, facility in enumerate(facilities):
+        credential = build_dfr(
+            facility,
+            issuer=ISSUER,
+            credential_id=f"{BASE}/facilities/{i}",
+            status=STATUS,
+            valid_from=ISSUED,
+        )
+        assert_conforms(std, credential, "dfr")
 
 
 def test_the_loader_refuses_any_other_document(std: Standards) -> None:
