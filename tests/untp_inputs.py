@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,49 @@ def trace_events() -> list[dict[str, Any]]:
         "epcisBody": {"eventList": _battery_events()},
     }
     return _records(sample) + _records(battery)
+
+
+# --- broken credentials ---------------------------------------------------------------------
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _set(key: str, value: Any) -> Mutation:
+    return lambda c: c.__setitem__(key, value)
+
+
+def _drop(key: str) -> Mutation:
+    return lambda c: c.pop(key)
+
+
+def _subject(mutate: Callable[[Any], Any]) -> Mutation:
+    return lambda c: c.__setitem__("credentialSubject", mutate(c["credentialSubject"]))
+
+
+MUTATIONS: dict[str, tuple[Mutation, str]] = {
+    "contexts swapped": (lambda c: c["@context"].reverse(), "@context[0]"),
+    "other UNTP version": (
+        lambda c: c["@context"].__setitem__(1, c["@context"][1].replace("0.6.1", "0.6.0")),
+        "@context[1]",
+    ),
+    "no VC context": (lambda c: c["@context"].pop(0), "@context[0]"),
+    "context twice": (lambda c: c["@context"].append(c["@context"][0]), "names a context twice"),
+    "context not an array": (_set("@context", "https://www.w3.org/ns/credentials/v2"), "@context"),
+    "issuer missing": (_drop("issuer"), "issuer: is missing"),
+    "issuer a string": (_set("issuer", "did:web:example.com"), "issuer: must be a JSON object"),
+    "issuer id no DID": (lambda c: c["issuer"].__setitem__("id", "https://x.org"), "issuer.id"),
+    "issuer nameless": (lambda c: c["issuer"].pop("name"), "issuer.name"),
+    "not a VerifiableCredential": (lambda c: c["type"].remove("VerifiableCredential"), "type"),
+    "type a string": (_set("type", "VerifiableCredential"), "type: must be an array"),
+    "validFrom missing": (_drop("validFrom"), "validFrom"),
+    "validFrom local time": (_set("validFrom", "2026-11-24T12:00:00"), "validFrom"),
+    "validUntil before validFrom": (_set("validUntil", "2020-01-01T00:00:00Z"), "validUntil"),
+    "id no URI": (_set("id", "passport 1"), "id: must be a URI"),
+    "subject missing": (_drop("credentialSubject"), "credentialSubject: is missing"),
+    "status untyped": (lambda c: c["credentialStatus"].pop("type"), "credentialStatus.type"),
+}
+SHAPE: dict[str, tuple[Mutation, str]] = {
+    "dpp": (_subject(lambda s: [s]), "credentialSubject: must be a JSON object"),
+    "dfr": (_subject(lambda s: [s]), "credentialSubject: must be a JSON object"),
+    "dte": (_subject(lambda s: s[0]), "must be an array of events"),
+}

@@ -11,6 +11,7 @@ Public API::
     build_dfr(facility, *, issuer, credential_id, status, valid_from)
     load_facilities(path) -> {facility id: Facility};  find_facility(facilities, location)
     battery_pass(passport) -> Annex XIII attributes by Battery Pass v1.2 aspect
+    validate(credential) -> [problem, ...]   [] when a DPP/DTE/DFR is structurally sound
 """
 
 from sink.untp._batterypass import battery_pass
@@ -21,6 +22,7 @@ from sink.untp._dpp import ProductInfo, TraceLink, build_dpp
 from sink.untp._dte import DteError, build_dte
 from sink.untp._facilities import Facility, FacilityError, find_facility, load_facilities
 from sink.untp._materials import PassportError
+from sink.untp._validate import validate
 
 __all__ = [
     "CREDENTIAL_TYPES",
@@ -42,4 +44,5 @@ __all__ = [
     "contexts",
     "find_facility",
     "load_facilities",
+    "validate",
 ]

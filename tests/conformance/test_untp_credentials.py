@@ -25,6 +25,7 @@ from sink.untp import (
     build_dpp,
     build_dte,
     load_facilities,
+    validate,
 )
 from tests.conformance.untp_standards import (
     FORMATS,
@@ -99,6 +100,7 @@ def assert_conforms(std: Standards, credential: dict[str, Any], kind: str) -> No
     assert schema_errors(std.schema(kind), credential) == []
     assert schema_errors(std.vc_schema(), credential) == []
     assert expansion_problems(credential, std.loader) == []
+    assert validate(credential) == []  # the project's own check agrees
 
 
 @pytest.mark.parametrize("case", sorted(PASSPORTS))
