@@ -127,11 +127,10 @@ def battery_claims(passport: Mapping[str, Any], product_id: str) -> list[dict[st
     ]
     carbon = pass_.get("CarbonFootprintForBatteries")
     if carbon is not None:
-        values = [_metric(
-            "CarbonFootprintForBatteries.absoluteCarbonFootprint",
-            carbon["absoluteCarbonFootprint"],
-            KILOGRAM,
-        )]  # fmt: skip
+        absolute = carbon["absoluteCarbonFootprint"]
+        values = [
+            _metric("CarbonFootprintForBatteries.absoluteCarbonFootprint", absolute, KILOGRAM)
+        ]
         for stage in carbon["carbonFootprintPerLifecycleStage"]:
             name = (
                 "CarbonFootprintForBatteries.carbonFootprintPerLifecycleStage"

@@ -232,9 +232,8 @@ def build_dpp(
 ) -> dict[str, Any]:
     """The unsigned DPP credential of one passport version (a PassportUpdate record)."""
     product_id = update.get("productID")
-    if not is_uri(product_id):
+    if not isinstance(product_id, str) or not is_uri(product_id):
         raise PassportError(f"a passport update needs a productID URI, got {product_id!r}")
-    assert isinstance(product_id, str)
     granularity = update.get("granularity")
     if granularity not in ("batch", "item"):
         raise PassportError(f"{product_id}: granularity must be batch or item, not {granularity!r}")

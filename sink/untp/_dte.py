@@ -215,15 +215,14 @@ def untp_event(record: Mapping[str, Any]) -> dict[str, Any]:
             event[quantities_key] = quantities
 
     if kind == "TransformationEvent":
-        lists("inputEPCList", "inputQuantityList", record.get("inputEPCList") or [],
-              record.get("inputQuantityList"))  # fmt: skip
-        lists("outputEPCList", "outputQuantityList", record.get("outputEPCList") or [],
-              record.get("outputQuantityList"))  # fmt: skip
+        for side in ("input", "output"):
+            items, quantities = f"{side}EPCList", f"{side}QuantityList"
+            lists(items, quantities, record.get(items) or [], record.get(quantities))
     elif kind in ("AggregationEvent", "AssociationEvent"):
         if record.get("parentID"):
             event["parentEPC"] = _item(record["parentID"])
-        lists("childEPCList", "childQuantityList", record.get("childEPCs") or [],
-              record.get("childQuantityList"))  # fmt: skip
+        children = record.get("childEPCs") or []
+        lists("childEPCList", "childQuantityList", children, record.get("childQuantityList"))
     else:
         ids = list(record.get("epcList") or [])
         if kind == "TransactionEvent" and record.get("parentID"):

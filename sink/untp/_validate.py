@@ -37,8 +37,12 @@ EVENT_TYPES = (
     "AssociationEvent",
 )
 _EVENT_ITEM_LISTS = ("epcList", "inputEPCList", "outputEPCList", "childEPCList")
-_EVENT_QUANTITY_LISTS = ("quantityList", "inputQuantityList", "outputQuantityList",
-                         "childQuantityList")  # fmt: skip
+_EVENT_QUANTITY_LISTS = (
+    "quantityList",
+    "inputQuantityList",
+    "outputQuantityList",
+    "childQuantityList",
+)
 TOPICS = frozenset(
     f"{area}.{topic}"
     for area, topics in {
@@ -86,9 +90,14 @@ class _Check:
             self.fail(_at(where, key), f"must be a URI, got {value!r}")
 
     def number(
-        self, node: Mapping[str, Any], key: str, where: str, *, required: bool = False,
+        self,
+        node: Mapping[str, Any],
+        key: str,
+        where: str,
+        *,
+        required: bool = False,
         fraction: bool = False,
-    ) -> None:  # fmt: skip
+    ) -> None:
         value = node.get(key)
         if value is None and not required:
             return
