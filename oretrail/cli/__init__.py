@@ -11,9 +11,11 @@ from oretrail.cli._broker import broker
 from oretrail.cli._capture import capture, run
 from oretrail.cli._connectors import connectors_group
 from oretrail.cli._context import settings
+from oretrail.cli._credentials import did, verify_command
 from oretrail.cli._demo import demo
 from oretrail.cli._dlq import dlq
 from oretrail.cli._ingest import ingest
+from oretrail.cli._resolver import passport, qr
 from oretrail.cli._schemas import schemas
 from oretrail.cli._topics import topics
 from oretrail.cli._worker import trace, worker
@@ -59,6 +61,10 @@ cli.add_command(capture)
 cli.add_command(run)
 cli.add_command(worker)
 cli.add_command(trace)
+cli.add_command(did)
+cli.add_command(verify_command)
+cli.add_command(qr)
+cli.add_command(passport)
 
 
 def main() -> None:
