@@ -1,0 +1,9 @@
+"""The sink's processing: traceability events batched into DTE credentials per facility and
+window, facility records, passports that link their DTEs, the revocation list (the pure
+:class:`Publisher`), and the Kafka side that feeds it (:class:`SinkRunner`)."""
+
+from sink.pipeline._publisher import Publisher, Revocation
+from sink.pipeline._records import Outcome, PipelineError, credential_id
+from sink.pipeline._windows import Position
+
+__all__ = ["Outcome", "PipelineError", "Position", "Publisher", "Revocation", "credential_id"]
