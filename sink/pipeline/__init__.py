@@ -4,6 +4,18 @@ window, facility records, passports that link their DTEs, the revocation list (t
 
 from sink.pipeline._publisher import Publisher, Revocation
 from sink.pipeline._records import Outcome, PipelineError, credential_id
+from sink.pipeline._runner import DeliveryError, SinkRunner, SinkStats, SinkTopics
 from sink.pipeline._windows import Position
 
-__all__ = ["Outcome", "PipelineError", "Position", "Publisher", "Revocation", "credential_id"]
+__all__ = [
+    "DeliveryError",
+    "Outcome",
+    "PipelineError",
+    "Position",
+    "Publisher",
+    "Revocation",
+    "SinkRunner",
+    "SinkStats",
+    "SinkTopics",
+    "credential_id",
+]
