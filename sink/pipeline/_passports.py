@@ -63,9 +63,13 @@ class Passports:
         if found is not None:
             cred_id = str(jws_payload(found.data).get("id"))
             self._ctx.announce(
-                out, cred_id, "DigitalProductPassport", ref.stored, version=version,
+                out,
+                cred_id,
+                "DigitalProductPassport",
+                ref.stored,
+                version=version,
                 product_id=product,
-            )  # fmt: skip
+            )
         return True
 
     def publish_or_defer(

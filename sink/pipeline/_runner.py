@@ -40,6 +40,7 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.sdk import DLQ_TOPIC, Rejected, dead_letter_headers, dead_letter_value
 from oretrail.kafka import consumer_config, producer_config, received
@@ -55,15 +56,17 @@ class DeliveryError(RuntimeError):
     """The broker did not acknowledge a record the sink produced; nothing was committed."""
 
 
-@dataclass(frozen=True)
-class SinkTopics:
-    """Where the sink reads and writes (the project's topics by default)."""
+class SinkTopics(BaseSettings):
+    """Where the sink reads and writes: the project's topics unless ``ORETRAIL_SINK_*_TOPIC``
+    / ``ORETRAIL_SINK_GROUP_ID`` say otherwise (SinkSettings ignores these names)."""
 
-    events: str = "oretrail.events"
-    passports: str = "oretrail.passport-updates"
-    credentials: str = "oretrail.credentials"
-    dlq: str = DLQ_TOPIC
-    group: str = "oretrail-sink"
+    model_config = SettingsConfigDict(env_prefix="ORETRAIL_SINK_", frozen=True, extra="forbid")
+
+    events_topic: str = "oretrail.events"
+    passports_topic: str = "oretrail.passport-updates"
+    credentials_topic: str = "oretrail.credentials"
+    dlq_topic: str = DLQ_TOPIC
+    group_id: str = "oretrail-sink"
 
 
 @dataclass
@@ -127,13 +130,15 @@ class SinkRunner:
 
     def run(self) -> None:
         t = self.topics
-        self._consumer = Consumer(consumer_config(self._bootstrap, t.group, **self._overrides))
+        self._consumer = Consumer(consumer_config(self._bootstrap, t.group_id, **self._overrides))
         self._producer = Producer(producer_config(self._bootstrap))
         try:
             self._emit(self.publisher.start())
             self._checkpoint()
             self._consumer.subscribe(
-                [t.events, t.passports], on_revoke=self._on_revoke, on_lost=self._on_lost
+                [t.events_topic, t.passports_topic],
+                on_revoke=self._on_revoke,
+                on_lost=self._on_lost,
             )
             while not self._stop.is_set():
                 for msg in self._consumer.consume(self._batch, self._poll):
@@ -168,7 +173,7 @@ class SinkRunner:
             self._next[(r.topic, r.partition)] = r.offset + 1
         if not r.value:
             return  # a tombstone of the compacted passport topic: nothing to publish
-        events = r.topic == self.topics.events
+        events = r.topic == self.topics.events_topic
         try:
             record = self.serde.decode(
                 "trace_event" if events else "passport_update", r.value, r.topic
@@ -207,20 +212,20 @@ class SinkRunner:
     def _emit(self, outcome: Outcome) -> None:
         t = self.topics
         for record in outcome.published:
-            value = self.serde.encode("credential_published", record, t.credentials)
-            self._produce(t.credentials, str(record["credentialID"]).encode(), value)
+            value = self.serde.encode("credential_published", record, t.credentials_topic)
+            self._produce(t.credentials_topic, str(record["credentialID"]).encode(), value)
             self.stats.published += 1
         for rejected in outcome.dead_letters:
             letter = dead_letter_value(SINK, rejected)
-            source = _source_position(rejected, (t.events, t.passports))
+            source = _source_position(rejected, (t.events_topic, t.passports_topic))
             if source is not None:
                 letter.update(
                     sourceTopic=source.topic,
                     sourcePartition=source.partition,
                     sourceOffset=source.offset,
                 )
-            encoded = self.serde.encode("dead_letter", letter, t.dlq)
-            self._produce(t.dlq, None, encoded, dead_letter_headers(SINK, rejected))
+            encoded = self.serde.encode("dead_letter", letter, t.dlq_topic)
+            self._produce(t.dlq_topic, None, encoded, dead_letter_headers(SINK, rejected))
             self.stats.dead_letters += 1
             log.warning("dead letter (%s): %s", rejected.error_class, rejected.message)
 

@@ -79,19 +79,19 @@ def world(
     bootstrap: str, kafka_settings: Settings, unique_name: str, tmp_path: Path
 ) -> Iterator[dict[str, Any]]:
     topics = SinkTopics(
-        events=f"{unique_name}.events",
-        passports=f"{unique_name}.passports",
-        credentials=f"{unique_name}.credentials",
-        dlq=f"{unique_name}.dlq",
-        group=f"{unique_name}.sink",
+        events_topic=f"{unique_name}.events",
+        passports_topic=f"{unique_name}.passports",
+        credentials_topic=f"{unique_name}.credentials",
+        dlq_topic=f"{unique_name}.dlq",
+        group_id=f"{unique_name}.sink",
     )
     ensure_topics(
         bootstrap,
         [
-            TopicSpec(topics.events, PARTITIONS),
-            TopicSpec(topics.passports, PARTITIONS),
-            TopicSpec(topics.credentials, 1),
-            TopicSpec(topics.dlq, 1),
+            TopicSpec(topics.events_topic, PARTITIONS),
+            TopicSpec(topics.passports_topic, PARTITIONS),
+            TopicSpec(topics.credentials_topic, 1),
+            TopicSpec(topics.dlq_topic, 1),
         ],
     )
     cfg = SinkSettings(
@@ -113,7 +113,7 @@ def world(
 def start(world: dict[str, Any], bootstrap: str, tmp: Path, **topics: str) -> Sink:
     pub = Publisher(world["cfg"], tmp)
     world["publishers"].append(pub)
-    chosen = SinkTopics(**{**world["topics"].__dict__, **topics})
+    chosen = world["topics"].model_copy(update=topics)
     return Sink(SinkRunner(pub, bootstrap, world["serde"], chosen, poll_seconds=0.1))
 
 
@@ -128,7 +128,7 @@ def produce(bootstrap: str, topic: str, serde: Serde, schema: str, records: list
 def produce_markers(bootstrap: str, topics: SinkTopics) -> None:
     """An empty message (nothing to publish) at the end of every partition of both inputs."""
     producer = Producer(producer_config(bootstrap))
-    for topic in (topics.events, topics.passports):
+    for topic in (topics.events_topic, topics.passports_topic):
         for partition in range(PARTITIONS):
             producer.produce(topic, key=b"marker", value=b"", partition=partition)
     assert producer.flush(30) == 0
@@ -151,11 +151,11 @@ def caught_up(sink: Sink, bootstrap: str, topics: SinkTopics) -> Callable[[], bo
 
     from oretrail.kafka import consumer_config, end_offsets
 
-    probe = Consumer(consumer_config(bootstrap, f"{topics.group}.probe"))
+    probe = Consumer(consumer_config(bootstrap, f"{topics.group_id}.probe"))
     try:
         ends = {
             (topic, p): end
-            for topic in (topics.events, topics.passports)
+            for topic in (topics.events_topic, topics.passports_topic)
             for p, end in end_offsets(probe, topic).items()
         }
     finally:
@@ -179,12 +179,12 @@ def test_the_sink_publishes_verifiable_credentials_and_a_restart_writes_nothing_
     ore, _ = passport_update(KOL, events, events[:3])
     # the passports first: they wait for their events, which arrive afterwards
     updates = [(CSF, v1), (KOL, ore), (CSF, v2)]
-    produce(bootstrap, topics.passports, serde, "passport_update", updates)
+    produce(bootstrap, topics.passports_topic, serde, "passport_update", updates)
     keyed = [(str(e["eventID"]), e) for e in events + later]
-    produce(bootstrap, topics.events, serde, "trace_event", [*keyed, ("junk", b"not Avro")])
+    produce(bootstrap, topics.events_topic, serde, "trace_event", [*keyed, ("junk", b"not Avro")])
 
     sink = start(world, bootstrap, tmp_path)
-    records = published(bootstrap, topics.credentials, serde, expect=1 + 5 + 2 + 3)
+    records = published(bootstrap, topics.credentials_topic, serde, expect=1 + 5 + 2 + 3)
     sink.until(caught_up(sink, bootstrap, topics), "the sink read both topics")
     sink.stop()
 
@@ -219,10 +219,10 @@ def test_the_sink_publishes_verifiable_credentials_and_a_restart_writes_nothing_
     assert latest is not None
     assert latest.version == 2
 
-    (letter,) = read_topic(bootstrap, topics.dlq, expect=1, settle=0)
-    dead = serde.decode("dead_letter", letter.value, topics.dlq)
+    (letter,) = read_topic(bootstrap, topics.dlq_topic, expect=1, settle=0)
+    dead = serde.decode("dead_letter", letter.value, topics.dlq_topic)
     assert dead["stage"] == "parse"
-    assert dead["sourceTopic"] == topics.events
+    assert dead["sourceTopic"] == topics.events_topic
     assert dead["payload"] == b"not Avro"
     assert letter.headers[HEADER_PREFIX + "connector.name"] == b"oretrail-sink"
 
@@ -234,10 +234,10 @@ def test_the_sink_publishes_verifiable_credentials_and_a_restart_writes_nothing_
     sink.stop()
     assert (sink.runner.stats.events, sink.runner.stats.passports) == (0, 0)
     assert snapshot(store) == before
-    assert len(published(bootstrap, topics.credentials, serde)) == len(records)
+    assert len(published(bootstrap, topics.credentials_topic, serde)) == len(records)
 
     # a new group reads everything again: the store does not change
-    replay = start(world, bootstrap, tmp_path, group=f"{topics.group}.replay")
+    replay = start(world, bootstrap, tmp_path, group_id=f"{topics.group_id}.replay")
     replay.until(caught_up(replay, bootstrap, topics), "the replaying sink read both topics")
     replay.stop()
     assert replay.runner.stats.events == len(events + later)
