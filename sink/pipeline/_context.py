@@ -9,7 +9,7 @@ from typing import Any
 
 from sink.jose import MEDIA_TYPE, KeyRing, sign_credential
 from sink.pipeline._index import PipelineIndex
-from sink.pipeline._records import Announced, Collect, CredentialType, published
+from sink.pipeline._records import Collect, CredentialType, Recent, published
 from sink.pipeline._status import RevocationList
 from sink.storage import CredentialStore, Stored
 from sink.untp import Facility, Issuer
@@ -24,7 +24,8 @@ class Context:
     status: RevocationList
     index: PipelineIndex
     facilities: Mapping[str, Facility]
-    announced: Announced = field(default_factory=Announced)
+    announced: Recent = field(default_factory=Recent)
+    linked: Recent = field(default_factory=Recent)
 
     def sign(self, unsigned: Mapping[str, Any]) -> Stored:
         """Sign with the active key and store the compact JWS (content-addressed)."""

@@ -110,7 +110,9 @@ class Passports:
         for entry in entries:
             if entry.dte is not None:
                 by_dte.setdefault(entry.dte.sha256, (entry.dte, []))[1].append(entry.event_id)
-        for stored, event_ids in by_dte.values():
+        for sha, (stored, event_ids) in by_dte.items():
+            if not self._ctx.linked.first(product, sha):
+                continue  # this process linked it lately
             # linked for an earlier version already, with the events that version named
             with contextlib.suppress(StorageConflict):
                 self._ctx.store.link_dte(product, stored, event_ids)

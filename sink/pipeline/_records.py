@@ -98,16 +98,17 @@ class Collect:
         self.deferred.extend(other.deferred)
 
 
-class Announced:
-    """The credentials announced lately (bounded), so a re-delivered batch of inputs announces
-    an already stored credential once, not once per input."""
+class Recent:
+    """What was done lately (bounded, least recently used forgotten first): a re-delivered
+    batch of inputs announces a stored credential once, not once per input; a DTE already
+    linked to a product is not linked again."""
 
     def __init__(self, size: int = 4096) -> None:
         self._size = size
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, ...], None] = OrderedDict()
 
-    def first(self, credential_id: str, sha256: str) -> bool:
-        key = (credential_id, sha256)
+    def first(self, *key: str) -> bool:
+        """True unless ``key`` was seen lately (and remembers it)."""
         if key in self._seen:
             self._seen.move_to_end(key)
             return False

@@ -4,10 +4,12 @@ signed ``BitstringStatusListCredential`` the resolver serves at ``BASE/status/<n
 The bits are kept beside the credential store's layout (``pipeline/status-lists/<name>/``)
 so that several writers (the sink, ``oretrail passport revoke`` in another process) agree:
 
-- ``next``: the next free index, advanced with ``compare_and_put``;
+- ``next``: the first index no writer has reserved; a writer reserves a block of indices
+  with one ``compare_and_put`` and hands them out itself (the rest of a block is unused
+  when the writer stops: bits no credential points at);
 - ``allocations/<sha256 of credential id>``: the index given to a credential, written with
-  ``put_if_absent``, so a re-delivered input gets the index it had (a crash between the two
-  writes wastes one index, it never hands one out twice);
+  ``put_if_absent``, so a re-delivered input gets the index it had, and of two writers
+  allocating for the same credential one index stands;
 - ``bits``: size, encoded list and a revision, swapped with ``compare_and_put``.
 
 The signed list is then re-published from ``bits`` whenever the published one differs, and
@@ -18,7 +20,6 @@ has grown to hold it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -80,6 +81,7 @@ class RevocationList:
         list_url: str,
         name: str = "revocation",
         clock: Callable[[], float] | None = None,
+        block_size: int = 256,
     ) -> None:
         self._store = store
         self._storage: ObjectStorage = store.storage
@@ -92,6 +94,9 @@ class RevocationList:
         self._next_key = prefix + "next"
         self._bits_key = prefix + "bits"
         self._allocations = prefix + "allocations/"
+        self._block_size = block_size
+        self._block: list[int] = []  # indices reserved by this writer, next one last
+        self._known_size = 0  # the list held at least this many bits when last looked at
 
     # -- indices ---------------------------------------------------------------------------
 
@@ -114,26 +119,37 @@ class RevocationList:
         index = self.index_of(credential_id)
         if index is None:
             index = self._allocate(credential_id)
-        grown = self._ensure_size(index + 1)
+        grown = [] if index < self._known_size else self._ensure_size(index + 1)
         return status_entry(self.url, index), grown
 
-    def _allocate(self, credential_id: str) -> int:
+    def _reserve(self) -> None:
+        """Take the next block of indices from the shared counter (one swap per block)."""
         for _ in range(_MAX_SWAPS):
             current = self._storage.get(self._next_key)
             start = 0 if current is None else _decode(self._next_key, current).get("next", 0)
             if not isinstance(start, int) or start < 0:
                 raise StorageError(f"{self._next_key} is corrupt: no next index")
-            advanced = _encode({"next": start + 1})
+            advanced = _encode({"next": start + self._block_size})
             if self._storage.compare_and_put(self._next_key, advanced, JSON, expected=current):
-                record = _encode({"credentialID": credential_id, "index": start})
-                key = self._allocation_key(credential_id)
-                # another writer may have allocated for the same credential first: use theirs
-                with contextlib.suppress(StorageConflict):
-                    self._storage.put_if_absent(key, record, JSON)
-                found = self.index_of(credential_id)
-                assert found is not None, f"{key} vanished after it was written"
-                return found
+                self._block = list(range(start + self._block_size - 1, start - 1, -1))
+                return
         raise StorageError(f"{self._next_key}: kept changing under {_MAX_SWAPS} attempts")
+
+    def _allocate(self, credential_id: str) -> int:
+        if not self._block:
+            self._reserve()
+        index = self._block.pop()
+        record = _encode({"credentialID": credential_id, "index": index})
+        key = self._allocation_key(credential_id)
+        try:
+            self._storage.put_if_absent(key, record, JSON)
+            return index
+        except StorageConflict:
+            # another writer allocated for the same credential first: theirs stands, this
+            # index stays unused (a bit no credential points at)
+            found = self.index_of(credential_id)
+            assert found is not None, f"{key} vanished after a conflict"
+            return found
 
     # -- bits ------------------------------------------------------------------------------
 
@@ -177,7 +193,9 @@ class RevocationList:
             return Bits(size, StatusList(size, data).encode(), bits.revision + 1)
 
         self._swap(grow)
-        return self.sync()
+        records = self.sync()
+        self._known_size = max(self._known_size, needed)
+        return records
 
     def is_revoked(self, index: int) -> bool:
         bits, _ = self._bits()

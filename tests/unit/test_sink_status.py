@@ -63,9 +63,10 @@ def test_an_index_beyond_the_list_grows_it_before_it_is_handed_out(tmp_path: Pat
     rl = revocation_list(tmp_path)
     rl.entry("urn:uuid:first")
     rl.revoke(0)
-    # the next index is kept in the pipeline's own record: start it at the list's end
+    # the first unreserved index is kept in the pipeline's own record: move it to the
+    # list's end, then a new writer reserves its block there
     rl._storage.put("pipeline/status-lists/revocation/next", b'{"next":131072}', "application/json")
-    entry, records = rl.entry("urn:uuid:beyond")
+    entry, records = revocation_list(tmp_path).entry("urn:uuid:beyond")
     assert entry["statusListIndex"] == str(MIN_BITS)
     assert records, "the grown list was published"
     bits = published_bits(rl, tmp_path)
