@@ -3,7 +3,9 @@
 A passport links the DTE credentials of its source events, so it is published only once
 each of them has one (or was rejected). An update whose events have not arrived waits here,
 with its position held so its offset is not committed; after ``limit`` seconds it is
-published with the DTEs that exist and the missing events are reported.
+published with the DTEs that exist and the missing events are reported. A later version of
+a product waits behind an earlier one that waits (it links every DTE linked before it, so
+the earlier version's links must be there first).
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class Deferrals:
     def holds(self, product: str, version: int) -> bool:
         return (product, version) in self._waiting
 
+    def waiting_before(self, product: str, version: int) -> bool:
+        """True when an earlier version of the product waits."""
+        return any(p == product and v < version for p, v in self._waiting)
+
     def waits_for(self, event_id: str) -> bool:
         return event_id in self._by_event
 
@@ -68,13 +74,19 @@ class Deferrals:
         return deferred
 
     def ready(self, now: float) -> list[Deferred]:
-        """Remove and return, oldest first, the updates no longer waiting for an event and
-        those that waited ``limit`` seconds."""
-        due = sorted(
-            (d for d in self._waiting.values() if not d.missing or now - d.since >= self.limit),
-            key=lambda d: (d.since, d.key),
-        )
-        return [self._drop(d.key) for d in due]
+        """Remove and return, by product and version, the updates no longer waiting for an
+        event or that waited ``limit`` seconds, unless an earlier version still waits."""
+        due = []
+        blocked: set[str] = set()
+        for key in sorted(self._waiting):
+            deferred = self._waiting[key]
+            if key[0] in blocked:
+                continue
+            if deferred.missing and now - deferred.since < self.limit:
+                blocked.add(key[0])
+                continue
+            due.append(key)
+        return [self._drop(key) for key in due]
 
     def positions(self) -> Iterator[Position]:
         for deferred in self._waiting.values():

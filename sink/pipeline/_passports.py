@@ -82,7 +82,8 @@ class Passports:
     ) -> None:
         entries = {e: self._ctx.index.event(e) for e in source_events(update)}
         missing = {e for e, entry in entries.items() if entry is None}
-        if missing:
+        product, version = str(update["productID"]), int(update["version"])
+        if missing or self.deferrals.waiting_before(product, version):
             self.deferrals.defer(Deferred(dict(update), position, raw, now, missing))
             out.deferred.append(f"{update['productID']} v{update['version']}")
             return

@@ -339,3 +339,22 @@ def test_an_event_the_untp_mapping_refuses_is_dead_lettered_and_not_waited_for(
     assert str(odd["eventID"]) in refused[0].message
     assert of_type(out.published, "DigitalProductPassport")
     assert pub.held() == {}
+
+
+def test_a_later_version_waits_behind_an_earlier_one_that_waits(tmp_path: Path) -> None:
+    pub = publisher(tmp_path)
+    events, later = refinery_events(), later_events()
+    v1, state = passport_update(CSF, events, events)
+    v2, _ = passport_update(CSF, events + later, later, previous=state)
+    feed(pub, later)
+
+    assert pub.on_passport(v1, Position(UPDATES, 0, 0), now=NOW).deferred
+    # version 2's own events have their DTE, but it would miss version 1's links
+    assert pub.on_passport(v2, Position(UPDATES, 0, 1), now=NOW).deferred
+    outcomes = feed(pub, events, start=10)
+
+    dpps = [r for o in outcomes for r in of_type(o.published, "DigitalProductPassport")]
+    assert [r["version"] for r in dpps] == [1, 2]
+    links = dpp_of(pub, CSF, 2)["credentialSubject"]["traceabilityInformation"][0]
+    assert len(links["traceabilityEvent"]) == 5
+    assert pub.held() == {}
