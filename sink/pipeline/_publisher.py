@@ -15,6 +15,7 @@ announces its stored credential again (CredentialPublished is at-least-once).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -110,8 +111,29 @@ class Publisher:
     def _now(self, now: float | None) -> float:
         return self._clock() if now is None else now
 
+    def _published_kids(self) -> list[str]:
+        raw = self.ctx.store.did_document()
+        if raw is None:
+            return []
+        try:
+            document = json.loads(raw)
+            return [str(m["id"]) for m in document.get("verificationMethod") or []]
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise PipelineError(f"the published DID document is unreadable: {exc}") from None
+
     def start(self) -> Outcome:
-        """Publish the issuer's DID document and the status list (when missing or stale)."""
+        """Publish the issuer's DID document and the status list (when missing or stale).
+
+        Refuses a key ring that lacks a key the published document lists: replacing the
+        document would leave every credential signed with that key unverifiable."""
+        ring = {k.kid for k in self.ctx.ring.all}
+        dropped = [kid for kid in self._published_kids() if kid not in ring]
+        if dropped:
+            raise PipelineError(
+                f"the published DID document lists keys the key ring lacks: {', '.join(dropped)};"
+                " credentials signed with them would stop verifying. Put those keys (the public "
+                "part is enough) in the key directory, or use the sink's own key directory"
+            )
         self.ctx.store.put_did_document(
             json_payload(did_document(self.ctx.issuer.id, self.ctx.ring))
         )
@@ -240,6 +262,13 @@ class Publisher:
         """Revoke a passport version (the latest by default): set its bit in the revocation
         list and publish the list again (nothing is published when it was set already)."""
         store = self.ctx.store
+        active = self.ctx.ring.active.kid
+        if active not in self._published_kids():
+            raise PipelineError(
+                f"the signing key {active} is not in the published DID document: a status list "
+                "signed with it would not verify. Use the sink's key directory (or start the "
+                "sink once to publish this key)"
+            )
         ref = store.latest(product_id) if version is None else store.version(product_id, version)
         if ref is None:
             which = "passport" if version is None else f"passport version {version}"

@@ -358,3 +358,19 @@ def test_a_later_version_waits_behind_an_earlier_one_that_waits(tmp_path: Path) 
     links = dpp_of(pub, CSF, 2)["credentialSubject"]["traceabilityInformation"][0]
     assert len(links["traceabilityEvent"]) == 5
     assert pub.held() == {}
+
+
+def test_a_key_ring_missing_a_published_key_is_refused(tmp_path: Path) -> None:
+    pub = publisher(tmp_path)
+    events = refinery_events()
+    feed(pub, events)
+    pub.on_passport(passport_update(CSF, events, events)[0], now=NOW)
+    before = pub.store.did_document()
+    # the same store, but another (empty, so freshly keyed) key directory
+    stranger = Publisher(settings(tmp_path, key_dir=tmp_path / "other-keys"), tmp_path)
+
+    with pytest.raises(PipelineError, match="lists keys the key ring lacks"):
+        stranger.start()
+    with pytest.raises(PipelineError, match="not in the published DID document"):
+        stranger.revoke(CSF)
+    assert pub.store.did_document() == before
