@@ -17,6 +17,7 @@ from oretrail.cli._dlq import dlq
 from oretrail.cli._ingest import ingest
 from oretrail.cli._resolver import passport, qr
 from oretrail.cli._schemas import schemas
+from oretrail.cli._sink import revoke, sink
 from oretrail.cli._topics import topics
 from oretrail.cli._worker import trace, worker
 
@@ -65,6 +66,8 @@ cli.add_command(did)
 cli.add_command(verify_command)
 cli.add_command(qr)
 cli.add_command(passport)
+cli.add_command(sink)
+passport.add_command(revoke)
 
 
 def main() -> None:

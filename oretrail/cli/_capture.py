@@ -79,9 +79,15 @@ def _with(cfg: CaptureConfig, host: str | None, port: int | None) -> CaptureConf
 
 
 def pipeline_services() -> list[Service]:
+    from oretrail.cli._sink import sink_services, sink_settings
     from oretrail.cli._worker import WorkerService  # the processors, in a child process
 
-    return [capture_service(), WorkerService(settings(), kafka_bootstrap())]
+    core, bootstrap = settings(), kafka_bootstrap()
+    return [
+        capture_service(),
+        WorkerService(core, bootstrap),
+        *sink_services(core, sink_settings(), bootstrap),
+    ]
 
 
 def _serve(services: Sequence[Service]) -> None:
@@ -101,7 +107,8 @@ def capture(host: str | None, port: int | None) -> None:
 
 @click.command("run")
 def run() -> None:
-    """Run the pipeline in the foreground: capture interface and stream processors.
+    """Run the pipeline in the foreground: capture interface, stream processors, credential
+    sink and resolver.
 
     Every service stops cleanly on SIGINT/SIGTERM.
     """

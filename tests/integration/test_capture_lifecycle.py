@@ -5,9 +5,12 @@ once), and the CLI commands stop on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -190,22 +193,45 @@ def test_stopping_leaves_a_running_job_for_the_next_start_which_finishes_it(
 def test_the_cli_command_serves_and_stops_cleanly_on_sigterm(
     bootstrap: str, tmp_path: Path, command: str
 ) -> None:
-    port = free_port()
+    port, resolver = free_port(), free_port()
     proc = subprocess.Popen(
         [ORETRAIL, command],
-        env=oretrail_env(bootstrap, tmp_path, capture_port=str(port)),
+        env=oretrail_env(
+            bootstrap,
+            tmp_path,
+            capture_port=str(port),
+            sink_resolver_port=str(resolver),
+            sink_public_base_url=f"http://127.0.0.1:{resolver}",
+        ),
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
         status = _options_when_up(port, proc)
         assert status == 204
+        if command == "run":  # the sink's resolver runs too, with the issuer's DID document
+            did = _did_when_up(resolver, proc)
+            assert did["id"] == f"did:web:127.0.0.1%3A{resolver}"
     finally:
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
     assert f"http://127.0.0.1:{port}" in stderr
     assert (tmp_path / "capture" / "capture.sqlite3").is_file()
+
+
+def _did_when_up(port: int, proc: subprocess.Popen[str]) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    url = f"http://127.0.0.1:{port}/.well-known/did.json"
+    while True:
+        assert proc.poll() is None, "the command exited early"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                document: dict[str, Any] = json.loads(response.read())
+                return document
+        except (urllib.error.URLError, ConnectionError):
+            assert time.monotonic() < deadline, "the resolver did not answer"
+            time.sleep(0.3)
 
 
 def _options_when_up(port: int, proc: subprocess.Popen[str]) -> int:
