@@ -23,7 +23,7 @@ d. ``sign_credential`` + publish to the file backend (``CredentialStore.publish`
    same with ``build_dpp`` included; each durable (fsync) and ``durable=False``, the fsync
    share being the wall time the durable store spends beyond the other;
 e. ``sink.pipeline.Publisher.on_passport`` (DTEs of the same events published by it first,
-   not timed), when that package is present.
+   not timed), durable and not.
 
 "Per core" divides by the process's CPU seconds (``time.process_time``), so it does not
 depend on the core count; waiting for the disk is not CPU time and shows in the wall rates
@@ -61,6 +61,7 @@ from sink.jose import (
     sign_payload,
     status_entry,
 )
+from sink.pipeline import Publisher
 from sink.storage import CredentialStore, open_storage
 from sink.untp import Facility, Issuer, TraceLink, build_dpp, build_dte
 from streams.facts import extract
@@ -381,8 +382,6 @@ class Bench:
         through ``Publisher.on_event`` first, untimed; then every update timed through
         ``Publisher.on_passport``, which links the DTEs, allocates a status index, builds,
         signs and publishes."""
-        from sink.pipeline import Publisher  # the sink's pure core, when it is installed
-
         store = self.fresh_store(durable)
         publisher = Publisher(
             self.settings, self.tmp, store=store, ring=self.ring, facilities=FACILITIES
@@ -401,7 +400,7 @@ class Bench:
         self.check(store)
         publisher.close()
 
-    def run(self, rounds: int, with_publisher: bool) -> dict[str, Any]:
+    def run(self, rounds: int) -> dict[str, Any]:
         n, ring, key = self.n, self.ring, self.ring.active.signer.private_key
         assert isinstance(key, ed25519.Ed25519PrivateKey), "the ring signs with Ed25519"
         credentials = [self.build(i) for i in range(n)]
@@ -435,10 +434,9 @@ class Bench:
                         self.publish(store, i, sign_credential(self.build(i), ring))
                 self.check(store)
                 store.close()
-            if with_publisher:
-                for durable in (True, False):
-                    name = "durable" if durable else "nondurable"
-                    self.through_publisher(durable, times.setdefault(f"publisher_{name}", []))
+            for durable in (True, False):
+                name = "durable" if durable else "nondurable"
+                self.through_publisher(durable, times.setdefault(f"publisher_{name}", []))
         # the raw rate is only comparable if it signed the very bytes the JWS signs
         for token, signature in zip(tokens, signatures, strict=True):
             if _b64url(token.rsplit(".", 1)[1]) != signature:
@@ -505,9 +503,7 @@ def report(results: dict[str, Any]) -> None:
             f"{label:<50}{r['per_core_per_s']:>13,.0f}{r['per_core_per_s'] / raw:>8.3f}"
             f"{r['wall_per_s']:>11,.0f}{r['cpu_us_each']:>9.0f}{r['wall_us_each']:>9.0f}"
         )
-    stages = [
-        s for s in ("sign_publish", "build_sign_publish", "publisher") if s + "_durable" in results
-    ]
+    stages = ("sign_publish", "build_sign_publish", "publisher")
     for stage in stages:
         durable, fast = results[f"{stage}_durable"], results[f"{stage}_nondurable"]
         share = 1 - fast["wall_s"] / durable["wall_s"]
@@ -521,14 +517,6 @@ def report(results: dict[str, Any]) -> None:
         print(f"goal >= 0.5 x raw per core, {label}, durable: {goal:.3f} {verdict}")
 
 
-def publisher_available() -> bool:
-    try:
-        import sink.pipeline  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blocks", type=int, default=25, help="blocks of 7 products")
@@ -538,7 +526,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         bench = Bench(Path(tmp), args.blocks)
-        results = bench.run(args.rounds, with_publisher=publisher_available())
+        results = bench.run(args.rounds)
     results["measuredAt"] = datetime.now(UTC).isoformat()
     results["storeFilesystem"] = str(args.dir or tempfile.gettempdir())
     report(results)
