@@ -194,7 +194,11 @@ class RevocationList:
 
         self._swap(grow)
         records = self.sync()
-        self._known_size = max(self._known_size, needed)
+        # remember the list's whole size, not just what was needed: indices are handed out
+        # in order, so remembering ``needed`` sent every next credential back here (a read
+        # of the bits and of the published list per passport)
+        bits, _ = self._bits()
+        self._known_size = max(self._known_size, needed, bits.size)
         return records
 
     def is_revoked(self, index: int) -> bool:
