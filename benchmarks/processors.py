@@ -137,6 +137,25 @@ def encode_blocks(first: int, count: int, serde: SingleObjectSerde) -> list[tupl
     return out
 
 
+def encode_fill(
+    first: int, events: int, per_event: int, serde: SingleObjectSerde
+) -> tuple[list[tuple[bytes, bytes]], set[bytes]]:
+    """Commissioning events of ``per_event`` ore lots each (a mine registering a day's
+    lots in one event): the state grows by ``per_event`` lots an event, so 10^6 lots are
+    reached with 10^6 / per_event events. Also the lot keys whose passports to wait for."""
+    rng = random.Random(first)  # noqa: S311 (test data, not secrets)
+    out, lots = [], set()
+    for e in range(first, first + events):
+        event = _commission(f"{ORE}FILL-{e}-0", e, rng)
+        names = [f"{ORE}FILL-{e}-{j}" for j in range(per_event)]
+        event["quantityList"] = [{"epcClass": n, "quantity": 20000, "uom": "KGM"} for n in names]
+        doc = DocumentEvent(event, e, dict(NAMESPACES), list(CONTEXT))
+        record = to_trace_event(doc, origin=ORIGIN)
+        out.append((lot_key(record).encode(), serde.encode("trace_event", record, "b")))
+        lots.update(n.encode() for n in names)  # passport updates are keyed by lot
+    return out, lots
+
+
 class Passports(threading.Thread):
     """Collects the first passport-update timestamp (s) of every lot, in the background."""
 
@@ -235,8 +254,11 @@ class Bench:
         assert self.producer.flush(120) == 0
         return sent
 
-    def timed(self, messages: list[tuple[bytes, bytes]]) -> dict[str, float]:
-        """Produce a batch as fast as possible, time the worker through it."""
+    def timed(
+        self, messages: list[tuple[bytes, bytes]], lots: set[bytes] | None = None
+    ) -> dict[str, float]:
+        """Produce a batch as fast as possible, time the worker through it (until every
+        lot in ``lots``, default one per message, had its first passport)."""
         if self.worker.poll() is not None:
             raise RuntimeError(f"worker exited:\n{self.log.read_text()[-3000:]}")
         cpu0, t0 = cpu_seconds(self.worker.pid), time.perf_counter()
@@ -244,8 +266,9 @@ class Bench:
         deadline = time.monotonic() + 1800
         wait_caught_up(self.bootstrap, self.name, [self.events, f"{self.name}-facts"], deadline)
         t_caught, cpu_caught = time.perf_counter(), cpu_seconds(self.worker.pid)
-        t_pass = self.collector.wait_for({k for k, _ in messages}, 1800)
-        self.lots += len(messages)
+        wanted = lots if lots is not None else {k for k, _ in messages}
+        t_pass = self.collector.wait_for(wanted, 7200)
+        self.lots += len(wanted)
         n = len(messages)
         return {
             "events": n,
@@ -343,10 +366,14 @@ def run(args: argparse.Namespace, bootstrap: str, tmp: Path) -> dict[str, Any]:
         next_block += lat_n // BLOCK
         results["probe_small"] = bench.timed(encode_blocks(next_block, probe_blocks, serde))
         next_block += probe_blocks
-        fill = max(args.large - bench.lots, 0) // BLOCK
-        if fill:
-            results["fill"] = bench.timed(encode_blocks(next_block, fill, serde))
-            next_block += fill
+        fill = max(args.large - bench.lots, 0)
+        if fill and args.fill_lots_per_event > 1:
+            k = args.fill_lots_per_event
+            messages, lots = encode_fill(next_block * BLOCK, fill // k, k, serde)
+            results["fill"] = bench.timed(messages, lots)
+        elif fill:
+            results["fill"] = bench.timed(encode_blocks(next_block, fill // BLOCK, serde))
+            next_block += fill // BLOCK
         results["probe_large"] = bench.timed(encode_blocks(next_block, probe_blocks, serde))
     finally:
         bench.close()
@@ -359,6 +386,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000, help="throughput batch")
     parser.add_argument("--large", type=int, default=50_000, help="lots in state, last probe")
     parser.add_argument("--probe", type=int, default=2_000, help="events per cost probe")
+    parser.add_argument(
+        "--fill-lots-per-event",
+        type=int,
+        default=1,
+        help="lots each fill event commissions (e.g. 100 reaches --large 1000000 in 10^4 events)",
+    )
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--debounce", type=float, default=0.5, help="worker debounce (s)")
     parser.add_argument("--bootstrap", help="existing cluster; default: start the embedded broker")

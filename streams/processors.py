@@ -152,6 +152,10 @@ class FactState:
         self.config = config
         self.seen = seen
         self.pending = pending
+        # the pending lots, so a tick does not iterate the table: a RocksDB scan also walks
+        # the tombstones of every lot ever flushed, which grow with the history. None: not
+        # known (a new process, or the tables were restored in a rebalance): scan once.
+        self._pending_lots: set[str] | None = None
 
     def apply(self, fwd: Forwarded, now_us: int) -> bool:
         """Merge one event's facts and mark the lots they reach; False for a duplicate."""
@@ -176,6 +180,8 @@ class FactState:
             self.view.add_aggregation(fwd.aggregation, force=redelivered)
         for lot in affected_lots(self.view, fwd.touched_lots(), self.config):
             old = self.pending.get(lot)
+            if self._pending_lots is not None:
+                self._pending_lots.add(lot)
             self.pending[lot] = touch(
                 None if old is None else Pending.from_json(old), [fwd.event_id], now_us
             ).to_json()
@@ -184,8 +190,26 @@ class FactState:
 
     def due(self, now_us: int, debounce_us: int) -> list[tuple[str, Pending]]:
         """Pending lots quiet for ``debounce_us``, sorted by lot."""
-        pending = [(lot, Pending.from_json(raw)) for lot, raw in list(self.pending.items())]
-        return sorted((lot, p) for lot, p in pending if p.due(now_us, debounce_us))
+        if self._pending_lots is None:
+            self._pending_lots = set(self.pending)
+        due = []
+        for lot in sorted(self._pending_lots):
+            raw = self.pending.get(lot)
+            if raw is None:
+                self._pending_lots.discard(lot)
+            elif (p := Pending.from_json(raw)).due(now_us, debounce_us):
+                due.append((lot, p))
+        return due
+
+    def updated(self, lot: str) -> None:
+        """``lot``'s passport is up to date: it is no longer pending."""
+        del self.pending[lot]
+        if self._pending_lots is not None:
+            self._pending_lots.discard(lot)
+
+    def forget_pending_index(self) -> None:
+        """The tables changed underneath (a rebalance): the next tick scans them again."""
+        self._pending_lots = None
 
 
 class Processors:
@@ -221,6 +245,10 @@ class Processors:
         app.agent(self.events, name="reduce_events")(self._reduce_events)
         app.agent(self.facts_topic, name="apply_facts")(self._apply_facts)
         app.timer(cfg.debounce_seconds / 2, on_leader=True, name="tick")(self._tick)
+        app.on_rebalance_complete.connect(self._on_rebalanced)
+
+    async def _on_rebalanced(self, sender: Any = None, **kwargs: Any) -> None:
+        self.state.forget_pending_index()
 
     # stage 1
 
@@ -296,7 +324,7 @@ class Processors:
         for lot, update in updates:
             if update is not None:
                 await self._remember(lot, *update[1:])
-            del self.overlays["pending"][lot]
+            self.state.updated(lot)
 
     def trace(self, lot: str) -> dict[str, Any]:
         result: dict[str, Any] = ledger.trace_json(lot, self.view, self.ledger_config)

@@ -129,3 +129,23 @@ def test_lots_are_due_once_quiet_and_a_burst_yields_one_version() -> None:
         state.apply(fwd, now_us=3_000_000)
     again = trace_json(CSF, state.view, LedgerConfig())
     assert next_update(CSF, again, first[1], [], 0) is None
+
+
+def test_due_lots_come_from_the_pending_index_and_leave_it_once_updated() -> None:
+    state, tables = new_state()
+    pending = tables[3]
+    for fwd in forwarded():
+        state.apply(fwd, now_us=1_000)
+    every = sorted(pending)
+    assert CSF in every
+    assert state.due(now_us=1_500, debounce_us=1_000) == []  # still in the debounce
+    due = state.due(now_us=2_000, debounce_us=1_000)
+    assert [lot for lot, _ in due] == every
+    value = pending[every[0]]
+    state.updated(every[0])
+    assert [lot for lot, _ in state.due(2_000, 1_000)] == every[1:]
+    # written behind the index's back (as a rebalance restores a table): found after a rescan
+    pending["https://id.gs1.org/01/09506000134352/10/RESTORED"] = value
+    assert len(state.due(2_000, 1_000)) == len(every) - 1
+    state.forget_pending_index()
+    assert len(state.due(2_000, 1_000)) == len(every)
