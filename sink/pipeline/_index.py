@@ -12,10 +12,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from sink.pipeline._records import decode_record, encode_record
 from sink.storage import ObjectStorage, StorageConflict, StorageError, Stored
 
 JSON = "application/json"
@@ -23,20 +23,6 @@ JSON = "application/json"
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _encode(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _decode(key: str, data: bytes) -> dict[str, Any]:
-    try:
-        record = json.loads(data)
-    except ValueError as exc:
-        raise StorageError(f"{key} is corrupt: {exc}") from None
-    if not isinstance(record, dict):
-        raise StorageError(f"{key} is corrupt: not a JSON object")
-    return record
 
 
 @dataclass(frozen=True)
@@ -102,13 +88,13 @@ class PipelineIndex:
     def event(self, event_id: str) -> EventEntry | None:
         key = self._event_key(event_id)
         data = self._storage.get(key)
-        return None if data is None else EventEntry.of(key, _decode(key, data))
+        return None if data is None else EventEntry.of(key, decode_record(key, data))
 
     def record_event(self, entry: EventEntry) -> EventEntry:
         """Record ``entry`` unless the event has a record already; the one that stands."""
         key = self._event_key(entry.event_id)
         try:
-            self._storage.put_if_absent(key, _encode(entry.record()), JSON)
+            self._storage.put_if_absent(key, encode_record(entry.record()), JSON)
             return entry
         except StorageConflict:
             # an earlier delivery put the event in another batch (a crash between storing
@@ -128,7 +114,7 @@ class PipelineIndex:
         data = self._storage.get(key)
         if data is None:
             return None
-        r = _decode(key, data)
+        r = decode_record(key, data)
         fields = (
             r.get("facilityID"),
             r.get("masterDigest"),
@@ -146,7 +132,7 @@ class PipelineIndex:
             "credentialID": entry.credential_id,
             "sha256": entry.sha256,
         }
-        self._storage.put(self._facility_key(entry.facility_id), _encode(record), JSON)
+        self._storage.put(self._facility_key(entry.facility_id), encode_record(record), JSON)
 
     def first_missing_report(self, facility_id: str) -> bool:
         """True the first time a facility is reported as having no master data."""

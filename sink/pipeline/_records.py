@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from connectors.sdk import Rejected
+from sink.storage import StorageError
 
 CredentialType = Literal[
     "DigitalProductPassport",
@@ -144,3 +145,18 @@ def jws_payload(token: bytes | str) -> dict[str, Any]:
     if not isinstance(decoded, dict):
         raise PipelineError("the JWS payload is not a JSON object")
     return decoded
+
+
+def encode_record(record: dict[str, Any]) -> bytes:
+    """The sink's own bookkeeping objects in the store: sorted, compact JSON."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_record(key: str, data: bytes) -> dict[str, Any]:
+    try:
+        record = json.loads(data)
+    except ValueError as exc:
+        raise StorageError(f"{key} is corrupt: {exc}") from None
+    if not isinstance(record, dict):
+        raise StorageError(f"{key} is corrupt: not a JSON object")
+    return record

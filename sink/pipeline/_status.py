@@ -21,7 +21,6 @@ has grown to hold it.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,25 +35,17 @@ from sink.jose import (
     status_entry,
     status_list_credential,
 )
-from sink.pipeline._records import PipelineError, jws_payload, published
+from sink.pipeline._records import (
+    PipelineError,
+    decode_record,
+    encode_record,
+    jws_payload,
+    published,
+)
 from sink.storage import CredentialStore, ObjectStorage, StorageConflict, StorageError
 
 _MAX_SWAPS = 64
 JSON = "application/json"
-
-
-def _encode(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def _decode(key: str, data: bytes) -> dict[str, Any]:
-    try:
-        record = json.loads(data)
-    except ValueError as exc:
-        raise StorageError(f"{key} is corrupt: {exc}") from None
-    if not isinstance(record, dict):
-        raise StorageError(f"{key} is corrupt: not a JSON object")
-    return record
 
 
 @dataclass(frozen=True)
@@ -67,7 +58,9 @@ class Bits:
         return StatusList.decode(self.encoded)
 
     def data(self) -> bytes:
-        return _encode({"size": self.size, "encodedList": self.encoded, "revision": self.revision})
+        return encode_record(
+            {"size": self.size, "encodedList": self.encoded, "revision": self.revision}
+        )
 
 
 class RevocationList:
@@ -108,7 +101,7 @@ class RevocationList:
         data = self._storage.get(key)
         if data is None:
             return None
-        index = _decode(key, data).get("index")
+        index = decode_record(key, data).get("index")
         if not isinstance(index, int) or isinstance(index, bool) or index < 0:
             raise StorageError(f"{key} is corrupt: no index")
         return index
@@ -126,10 +119,10 @@ class RevocationList:
         """Take the next block of indices from the shared counter (one swap per block)."""
         for _ in range(_MAX_SWAPS):
             current = self._storage.get(self._next_key)
-            start = 0 if current is None else _decode(self._next_key, current).get("next", 0)
+            start = 0 if current is None else decode_record(self._next_key, current).get("next", 0)
             if not isinstance(start, int) or start < 0:
                 raise StorageError(f"{self._next_key} is corrupt: no next index")
-            advanced = _encode({"next": start + self._block_size})
+            advanced = encode_record({"next": start + self._block_size})
             if self._storage.compare_and_put(self._next_key, advanced, JSON, expected=current):
                 self._block = list(range(start + self._block_size - 1, start - 1, -1))
                 return
@@ -139,7 +132,7 @@ class RevocationList:
         if not self._block:
             self._reserve()
         index = self._block.pop()
-        record = _encode({"credentialID": credential_id, "index": index})
+        record = encode_record({"credentialID": credential_id, "index": index})
         key = self._allocation_key(credential_id)
         try:
             self._storage.put_if_absent(key, record, JSON)
@@ -157,7 +150,7 @@ class RevocationList:
         raw = self._storage.get(self._bits_key)
         if raw is None:
             return Bits(MIN_BITS, StatusList(MIN_BITS).encode(), 0), None
-        record = _decode(self._bits_key, raw)
+        record = decode_record(self._bits_key, raw)
         size, encoded, revision = (
             record.get("size"),
             record.get("encodedList"),
