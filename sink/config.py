@@ -48,6 +48,11 @@ class SinkSettings(BaseSettings):
     )
     resolver_host: str = "127.0.0.1"
     resolver_port: int = Field(default=8780, ge=0, le=65535)
+    events_topic: str = "oretrail.events"
+    passports_topic: str = "oretrail.passport-updates"
+    credentials_topic: str = "oretrail.credentials"
+    dlq_topic: str = "oretrail.dlq"
+    group_id: str = Field(default="oretrail-sink", description="the sink's consumer group")
     s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint")
     s3_region: str = "us-east-1"
     s3_access_key_id: SecretStr | None = None

@@ -43,10 +43,7 @@ def sink_settings() -> SinkSettings:
 
 
 def sink_topics() -> SinkTopics:
-    try:
-        return SinkTopics()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid ORETRAIL_SINK_* topic settings: {exc}") from exc
+    return SinkTopics.of(sink_settings())
 
 
 def make_publisher(cfg: SinkSettings, core: Settings) -> Publisher:

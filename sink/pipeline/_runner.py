@@ -40,11 +40,11 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.sdk import DLQ_TOPIC, Rejected, dead_letter_headers, dead_letter_value
 from oretrail.kafka import consumer_config, producer_config, received
 from oretrail.serde import Serde, SerdeError
+from sink.config import SinkSettings
 from sink.pipeline._publisher import Publisher
 from sink.pipeline._records import SINK, Outcome
 from sink.pipeline._windows import Position
@@ -56,17 +56,26 @@ class DeliveryError(RuntimeError):
     """The broker did not acknowledge a record the sink produced; nothing was committed."""
 
 
-class SinkTopics(BaseSettings):
-    """Where the sink reads and writes: the project's topics unless ``ORETRAIL_SINK_*_TOPIC``
-    / ``ORETRAIL_SINK_GROUP_ID`` say otherwise (SinkSettings ignores these names)."""
-
-    model_config = SettingsConfigDict(env_prefix="ORETRAIL_SINK_", frozen=True, extra="forbid")
+@dataclass(frozen=True)
+class SinkTopics:
+    """Where the sink reads and writes (from ``SinkSettings``: ``ORETRAIL_SINK_*_TOPIC``,
+    ``ORETRAIL_SINK_GROUP_ID``)."""
 
     events_topic: str = "oretrail.events"
     passports_topic: str = "oretrail.passport-updates"
     credentials_topic: str = "oretrail.credentials"
     dlq_topic: str = DLQ_TOPIC
     group_id: str = "oretrail-sink"
+
+    @classmethod
+    def of(cls, cfg: SinkSettings) -> SinkTopics:
+        return cls(
+            cfg.events_topic,
+            cfg.passports_topic,
+            cfg.credentials_topic,
+            cfg.dlq_topic,
+            cfg.group_id,
+        )
 
 
 @dataclass

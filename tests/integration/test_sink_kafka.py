@@ -8,6 +8,7 @@ Every run has its own topics and group; the runner runs in a thread of the test.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -113,7 +114,7 @@ def world(
 def start(world: dict[str, Any], bootstrap: str, tmp: Path, **topics: str) -> Sink:
     pub = Publisher(world["cfg"], tmp)
     world["publishers"].append(pub)
-    chosen = world["topics"].model_copy(update=topics)
+    chosen = dataclasses.replace(world["topics"], **topics)
     return Sink(SinkRunner(pub, bootstrap, world["serde"], chosen, poll_seconds=0.1))
 
 
