@@ -63,6 +63,23 @@ def _summary(result: Verified) -> str:
     return f"valid: {','.join(specific)} {ident} issued by {result.issuer} (kid {result.kid})"
 
 
+def check(
+    source: str, sink: SinkSettings, documents: Mapping[str, Mapping[str, Any]] | None = None
+) -> Verified:
+    """Verify the credential at ``source`` (file or URL) in full; raises FetchError or
+    VerificationError with the reason."""
+    resolver = DidWebResolver(
+        plain_http=http_hosts([sink.public_base_url, source]), documents=dict(documents or {})
+    )
+    return verify(
+        _read(source),
+        resolve_did=resolver,
+        fetch_status=fetch_text,
+        validate=_validate,
+        now=datetime.now(UTC),
+    )
+
+
 @click.command(name="verify")
 @click.argument("source", metavar="FILE|URL")
 @click.option(
@@ -86,17 +103,8 @@ def verify_command(source: str, did_documents: tuple[Path, ...]) -> None:
         if not isinstance(document, dict) or not isinstance(document.get("id"), str):
             raise click.ClickException(f"{path}: a DID document is a JSON object with an id")
         offline[document["id"]] = document
-    resolver = DidWebResolver(
-        plain_http=http_hosts([sink.public_base_url, source]), documents=offline
-    )
     try:
-        result = verify(
-            _read(source),
-            resolve_did=resolver,
-            fetch_status=fetch_text,
-            validate=_validate,
-            now=datetime.now(UTC),
-        )
+        result = check(source, sink, offline)
     except FetchError as exc:
         click.echo(f"invalid: unreadable: {exc}")
         raise click.exceptions.Exit(1) from None

@@ -1,15 +1,18 @@
 """``oretrail demo``: the pipeline end to end on this machine, from an empty start.
 
 Starts the embedded Kafka broker (unless ``--bootstrap`` names a cluster), creates the
-topics, ingests the sample EPCIS documents through the EPCIS connector as Avro events,
-then reads them back from the event log and prints them. Without ``--exit-when-done`` it
-keeps the broker up for you to explore (``kcat -L -b <bootstrap>``) until Ctrl-C.
+topics, ingests the sample EPCIS documents through the EPCIS connector as Avro events and
+shows them as read back from the event log; then runs the stream processors, the credential
+sink and the resolver until every passport is signed, and prints what the pipeline made,
+the resolver link and QR code of one product, and the verification of its passport. Without
+``--exit-when-done`` the pipeline keeps serving (resolver, ``oretrail trace``) until Ctrl-C.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,10 +23,20 @@ from confluent_kafka import Consumer, TopicPartition
 from connectors.epcis import EpcisFileConfig, EpcisFileSource
 from connectors.sdk import StateStore
 from oretrail import broker as embedded
+from oretrail.cli._capture import ServiceFailed
 from oretrail.cli._context import settings
+from oretrail.cli._credentials import check
+from oretrail.cli._demo_pipeline import ALERTS, DLQ, made, run_pipeline, showcase, topic_ends
 from oretrail.cli._run import run_source, state_path
+from oretrail.cli._sink import sink_settings
+from oretrail.config import Settings
 from oretrail.kafka import consumer_config, end_offsets, received
 from oretrail.serde import serde_for
+from sink.config import SinkSettings
+from sink.jose import VerificationError, Verified
+from sink.jose._fetch import FetchError
+from sink.resolver import from_text
+from sink.resolver._qr import qr_symbol
 
 _SAMPLES = Path(__file__).resolve().parents[2] / "examples" / "epcis"
 
@@ -79,13 +92,19 @@ def _line(record: dict[str, Any], partition: int) -> str:
 
 
 @click.command()
-@click.option("--exit-when-done", is_flag=True, help="stop the broker and exit after printing")
+@click.option("--exit-when-done", is_flag=True, help="stop everything and exit after the summary")
 @click.option("--show-json", is_flag=True, help="print each event as EPCIS 2.0 JSON-LD too")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def demo(exit_when_done: bool, show_json: bool, paths: tuple[Path, ...]) -> None:
-    """Start Kafka, push the sample EPCIS documents through as Avro events, print them."""
-    from oretrail.epcis import from_trace_event
+    """Start Kafka, ingest the sample EPCIS documents, run the whole pipeline (processors,
+    credential sink, resolver) and show the passports it signs.
 
+    \b
+    Examples:
+      oretrail demo                       # the sample chain, then serve until Ctrl-C
+      oretrail demo --exit-when-done      # for scripts
+      oretrail demo my-documents/         # your own EPCIS documents
+    """
     s = settings()
     started_here = False
     if s.bootstrap:
@@ -101,8 +120,21 @@ def demo(exit_when_done: bool, show_json: bool, paths: tuple[Path, ...]) -> None
     ctx = click.get_current_context()
     ctx.find_root().obj = {**(ctx.find_root().obj or {}), "bootstrap": bootstrap}
     ctx.find_root().meta.pop("oretrail.settings", None)
+    try:
+        _ingest_and_run(bootstrap, paths, show_json, exit_when_done)
+    finally:
+        if started_here:
+            embedded.stop(s)
+            click.echo("broker stopped", err=True)
+
+
+def _ingest_and_run(
+    bootstrap: str, paths: tuple[Path, ...], show_json: bool, exit_when_done: bool
+) -> None:
+    core = settings()
     inputs = paths or (_samples(),)
     before = _ends(bootstrap, "oretrail.events")
+    counters = topic_ends(bootstrap, [ALERTS, DLQ])
     source = EpcisFileSource(EpcisFileConfig(paths=inputs))
     state = StateStore(state_path("demo", "samples"))
     counts = run_source(source, state)
@@ -111,6 +143,35 @@ def demo(exit_when_done: bool, show_json: bool, paths: tuple[Path, ...]) -> None
         f"ingested {len(source.files)} document(s): {counts.accepted} events accepted, "
         f"{counts.rejected} rejected"
     )
+    _show_events(bootstrap, before, show_json)
+    sink = _sink_settings(paths)
+    click.echo(
+        "running the stream processors, the credential sink and the resolver "
+        f"({sink.public_base_url}) until every passport is signed...",
+        err=True,
+    )
+
+    def summary() -> None:
+        _print_summary(core, sink, bootstrap, counts.accepted, counters)
+
+    try:
+        asyncio.run(run_pipeline(core, sink, bootstrap, summary, keep_serving=not exit_when_done))
+    except ServiceFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _sink_settings(paths: tuple[Path, ...]) -> SinkSettings:
+    cfg = sink_settings()
+    sample_facilities = _samples() / "facilities.yaml"
+    if cfg.facilities is None and not paths and sample_facilities.is_file():
+        # the sample chain's facility master data, so its facility records are issued too
+        return cfg.model_copy(update={"facilities": sample_facilities})
+    return cfg
+
+
+def _show_events(bootstrap: str, before: dict[int, int], show_json: bool) -> None:
+    from oretrail.epcis import from_trace_event
+
     serde = serde_for(settings())
     click.echo("read back from the oretrail.events topic (Avro, decoded):")
     decoded = [
@@ -122,19 +183,43 @@ def demo(exit_when_done: bool, show_json: bool, paths: tuple[Path, ...]) -> None
         click.echo(f"    key {rec.key.decode() if rec.key else '-'}  id {record['eventID']}")
         if show_json:
             click.echo(json.dumps(from_trace_event(record), indent=2, ensure_ascii=False))
-    if exit_when_done:
-        if started_here:
-            embedded.stop(s)
-            click.echo("broker stopped", err=True)
+
+
+def _print_summary(
+    core: Settings,
+    sink: SinkSettings,
+    bootstrap: str,
+    accepted: int,
+    counters: dict[str, dict[int, int]],
+) -> None:
+    result = made(core, sink, bootstrap, counters)
+    rows = [
+        ("events ingested", accepted),
+        ("dead-lettered", result.dead_letters),
+        ("lots and items with a passport", len(result.products)),
+        ("passport versions signed", result.passport_versions),
+        ("traceability event credentials", result.dtes),
+        ("facility records", result.facility_records),
+        ("alerts raised", result.alerts),
+    ]
+    click.echo("\nsummary")
+    for label, value in rows:
+        click.echo(f"  {label:<34}{value:>8}")
+    product = showcase(result.products)
+    if product is None:
         return
-    click.echo(
-        f"the broker keeps running at {bootstrap}: try `kcat -L -b {bootstrap}`; Ctrl-C stops",
-        err=True,
-    )
+    link = from_text(product).link(sink.public_base_url)
+    click.echo(f"\npassport of {product}")
+    click.echo(f"  link on the product: {link}")
+    qr_symbol(link).terminal(out=sys.stdout, compact=True)
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        if started_here:
-            embedded.stop(s)
-            click.echo("\nbroker stopped", err=True)
+        verified = check(link, sink)
+        click.echo(f"  oretrail verify {link}\n  {_verified(verified)}")
+    except (FetchError, VerificationError) as exc:
+        click.echo(f"  oretrail verify {link}\n  invalid: {exc}")
+    click.echo(f"  oretrail trace {product}")
+
+
+def _verified(result: Verified) -> str:
+    kinds = [t for t in result.credential.get("type", []) if t != "VerifiableCredential"]
+    return f"valid: {','.join(kinds)} issued by {result.issuer}"
