@@ -52,6 +52,9 @@ class WorkerConfig(BaseSettings):
     batch_seconds: float = Field(
         default=0.05, gt=0, description="a batch is applied at the latest this long after its first"
     )
+    max_passports_per_tick: int = Field(
+        default=2000, ge=1, description="passports recomputed per debounce tick at most"
+    )
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=0, ge=0, le=65535, description="0: any free port")
     data_dir: Path | None = Field(default=None, description="default <home>/worker/<app id>")

@@ -305,7 +305,10 @@ class Processors:
 
     async def flush(self, now_us: int) -> None:
         debounce_us = int(self.cfg.debounce_seconds * 1_000_000)
-        due = self.state.due(now_us, debounce_us)
+        # at most so many passports a tick: a burst that touched 10^5 lots (e.g. mines
+        # commissioning a season's lots) is published over the next ticks instead of as one
+        # flush holding every trace and every update in memory at once
+        due = self.state.due(now_us, debounce_us)[: self.cfg.max_passports_per_tick]
         if not due:
             return
         # the due lots share most of their upstream: one read cache for all their traces
