@@ -1,0 +1,58 @@
+"""``manifest.json``: every file written, its format, the connector that reads it, its
+counts, and the faults injected (with what each should cause)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from simulator.feeds import FeedFile
+
+
+def file_entry(f: FeedFile) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "path": f.path,
+        "format": f.format,
+        "connector": f.connector,
+        "site": f.site,
+        "delivered": f.delivered.isoformat(),
+        "bytes": len(f.data),
+        "sha256": hashlib.sha256(f.data).hexdigest(),
+    }
+    if f.connector is not None:
+        entry["events"] = f.events
+        entry["duplicates"] = f.duplicates
+        entry["rejected"] = [{"what": r.what, "reason": r.reason} for r in f.rejected]
+    entry.update(f.notes)
+    return entry
+
+
+def counts(files: Sequence[FeedFile]) -> dict[str, Any]:
+    by_connector: dict[str, dict[str, int]] = {}
+    for f in files:
+        if f.connector is None:
+            continue
+        c = by_connector.setdefault(f.connector, {"files": 0, "accepted": 0, "duplicates": 0,
+                                                  "rejected": 0})  # fmt: skip
+        c["files"] += 1
+        c["accepted"] += f.events
+        c["duplicates"] += f.duplicates
+        c["rejected"] += len(f.rejected)
+    return dict(sorted(by_connector.items()))
+
+
+def manifest(
+    meta: dict[str, Any], files: Sequence[FeedFile], faults: dict[str, Any], extra: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        **meta,
+        "counts": {**extra, "byConnector": counts(files)},
+        "faults": faults,
+        "files": [file_entry(f) for f in sorted(files, key=lambda f: f.path)],
+    }
+
+
+def dumps(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode()

@@ -1,0 +1,78 @@
+"""One scenario from flow to files: ``simulate(...)`` generates the chain, renders each
+site's feeds, injects the faults, and writes the feeds, ``ground_truth.json`` and
+``manifest.json`` into a folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulator import ground_truth, manifest
+from simulator.feeds import FeedFile, epcis_feeds
+from simulator.flows import generate
+from simulator.model import Flow
+from simulator.scenario import Scenario
+from simulator.truth import Truth
+
+TRUTH_FILE = "ground_truth.json"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Simulation:
+    flow: Flow
+    truth: Truth
+    files: tuple[FeedFile, ...]
+    ground_truth: dict[str, Any]
+    manifest: dict[str, Any]
+
+
+def simulate(scenario: Scenario, seed: int, scale: float) -> Simulation:
+    """Everything a run writes, in memory."""
+    flow = generate(scenario, seed, scale)
+    truth = Truth(flow)
+    files = epcis_feeds(flow)
+    meta: dict[str, Any] = {
+        "generator": "oretrail simulate",
+        "scenario": scenario.name,
+        "seed": seed,
+        "scale": scale,
+    }
+    faults: dict[str, Any] = {}
+    if flow.laundering is not None:
+        op = next(o for o in flow.operations if o.key == flow.laundering.key)
+        faults["laundering"] = {
+            "site": op.site,
+            "operation": op.key,
+            "eventID": op.event_id,
+            "lot": flow.laundering.lot,
+            "element": flow.laundering.element,
+            "factor": flow.laundering.factor,
+            "expectedAlert": "mass_balance_violation",
+        }
+    extra = {
+        "operations": len(flow.operations),
+        "lots": len(truth.lots),
+        **{f"{kind}s": len(items) for kind, items in flow.items.items()},
+    }
+    return Simulation(
+        flow,
+        truth,
+        tuple(files),
+        ground_truth.ground_truth(flow, truth, {**meta, "manifest": MANIFEST_FILE}),
+        manifest.manifest({**meta, "groundTruth": TRUTH_FILE}, files, faults, extra),
+    )
+
+
+def write(sim: Simulation, out: Path) -> None:
+    """Write the simulation into ``out``, which must be empty or not exist yet (feeds left
+    from another run would be ingested with these)."""
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty: give a new or empty folder")
+    for f in sim.files:
+        path = out / f.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(f.data)
+    (out / TRUTH_FILE).write_bytes(ground_truth.dumps(sim.ground_truth))
+    (out / MANIFEST_FILE).write_bytes(manifest.dumps(sim.manifest))
