@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from simulator import epcis_xml
 from simulator.epcis_json import document as json_document
 from simulator.events import event
 from simulator.model import Flow, Operation, Site
@@ -58,8 +59,18 @@ def _json_writer(events: Sequence[dict[str, object]], created: datetime, site: S
     return json_document(events, created, site.utc_offset)
 
 
+def _xml_writer(events: Sequence[dict[str, object]], created: datetime, site: Site) -> bytes:
+    return epcis_xml.document(events, created, site, "2.0")
+
+
+def _xml12_writer(events: Sequence[dict[str, object]], created: datetime, site: Site) -> bytes:
+    return epcis_xml.document(events, created, site, "1.2")
+
+
 EPCIS_WRITERS: dict[str, tuple[str, str, EpcisWriter]] = {
     "epcis-json": ("epcis-json-2.0", "jsonld", _json_writer),
+    "epcis-xml": ("epcis-xml-2.0", "xml", _xml_writer),
+    "epcis-xml-1.2": ("epcis-xml-1.2", "xml", _xml12_writer),
 }
 
 
