@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         pattern=r"^(off|console|file://.+)$",
         description="where OpenTelemetry metrics go: off, console (stderr), file://path.jsonl",
     )
+    traces: str = Field(
+        default="off",
+        pattern=r"^(off|console|file://.+)$",
+        description="where OpenTelemetry spans go: off, console (stderr), file://path.jsonl "
+        "(each process appends); OTLP too when OTEL_EXPORTER_OTLP_ENDPOINT is set",
+    )
 
     @property
     def broker_dir(self) -> Path:

@@ -4,7 +4,8 @@ Pure logic; the processors (``streams.processors``) keep the state in faust tabl
 
 - ``passports`` table, lot -> :class:`PassportState` (last version, its hash and content);
 - ``pending`` table, lot -> :class:`Pending` (events that touched the lot since its last
-  update, and when the last one did).
+  update, when the last one did, and the W3C ``traceparent`` of that event's processing
+  when tracing is on: the lot's passport update continues that trace).
 
 A lot is due once no event touched it for the debounce interval, so a burst of events
 yields one update. An update is emitted only when the content hash differs from the last
@@ -82,23 +83,38 @@ class PassportState:
 class Pending:
     events: tuple[str, ...]
     touched_us: int
+    trace: str | None = None  # traceparent of the last touch; entries written before: none
 
-    def touch(self, events: Iterable[str], now_us: int) -> Pending:
-        return Pending(tuple(sorted(set(self.events) | set(events))), max(self.touched_us, now_us))
+    def touch(self, events: Iterable[str], now_us: int, trace: str | None = None) -> Pending:
+        return Pending(
+            tuple(sorted(set(self.events) | set(events))),
+            max(self.touched_us, now_us),
+            trace or self.trace,
+        )
 
     def due(self, now_us: int, debounce_us: int) -> bool:
         return now_us - self.touched_us >= debounce_us
 
     def to_json(self) -> dict[str, Any]:
-        return {"events": list(self.events), "touched": self.touched_us}
+        data: dict[str, Any] = {"events": list(self.events), "touched": self.touched_us}
+        if self.trace is not None:
+            data["trace"] = self.trace
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Pending:
-        return cls(tuple(str(e) for e in data["events"]), int(data["touched"]))
+        trace = data.get("trace")
+        return cls(
+            tuple(str(e) for e in data["events"]),
+            int(data["touched"]),
+            None if trace is None else str(trace),
+        )
 
 
-def touch(previous: Pending | None, events: Sequence[str], now_us: int) -> Pending:
-    return (previous or Pending((), now_us)).touch(events, now_us)
+def touch(
+    previous: Pending | None, events: Sequence[str], now_us: int, trace: str | None = None
+) -> Pending:
+    return (previous or Pending((), now_us)).touch(events, now_us, trace)
 
 
 def next_update(

@@ -19,21 +19,34 @@ Stage 2, ``apply_facts`` on ``<app id>-facts`` (one partition, see ``streams.app
   the alerts it introduces on ``oretrail.alerts`` (JSON).
 
 Guarantee: at-least-once with idempotent state and deterministic outputs (``streams.app``).
+
+Observability (``oretrail.telemetry``): when tracing is on, each event is processed in a
+CONSUMER span, child of the context its message headers carry, and every record sent
+carries its PRODUCER span's context in a ``traceparent`` header: events -> facts -> the
+passport update (whose parent is the processing of the last event that touched the lot,
+kept in the pending entry) and its alerts. When tracing is off the agents make one check
+per event (stage 1) or per batch (stage 2). Metrics: records in and out per topic, dead
+letters, alerts, processing time per event / batch / flush, and the consumer group's lag.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import weakref
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from faust.streams import _current_event
+from opentelemetry import trace as otel_trace
+from opentelemetry.trace import Tracer
 
 from connectors.sdk import Rejected, dead_letter_headers, dead_letter_value
+from oretrail import telemetry
 from oretrail.serde import Serde, SerdeError
+from oretrail.telemetry import _tracing as tracing
 from streams import facts as facts_mod
 from streams import ledger
 from streams._tables import (
@@ -53,7 +66,11 @@ from streams.model import Aggregation, LotFacts, Transformation
 from streams.passports import PassportState, Pending, new_alerts, next_update, touch
 
 PROCESSOR = "oretrail-processors"
+COMPONENT = "worker"
 _TICK_KEY = b"tick"
+_REDUCE = {"stage": "reduce"}
+_APPLY = {"stage": "apply"}
+_FLUSH = {"stage": "flush"}
 
 
 def _now_us() -> int:
@@ -69,6 +86,8 @@ class Forwarded:
     lots: tuple[LotFacts, ...]
     transformation: Transformation | None
     aggregation: Aggregation | None
+    # traceparent of the span that applies it (tracing on); not part of the forwarded JSON
+    trace: str | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         t, a = self.transformation, self.aggregation
@@ -163,7 +182,10 @@ class FactState:
             return self._apply(fwd, now_us)
 
     def apply_all(self, batch: Iterable[Forwarded], now_us: int) -> int:
-        """``apply`` each event in order, with one read cache; how many were not duplicates."""
+        """``apply`` each event in order, with one read cache; how many were not duplicates.
+
+        Each event is applied before the next is drawn from ``batch``, so a generator can
+        wrap each application (the worker's traced path times each one in its span)."""
         with self.view.cached():
             return sum(self._apply(fwd, now_us) for fwd in batch)
 
@@ -183,7 +205,7 @@ class FactState:
             if self._pending_lots is not None:
                 self._pending_lots.add(lot)
             self.pending[lot] = touch(
-                None if old is None else Pending.from_json(old), [fwd.event_id], now_us
+                None if old is None else Pending.from_json(old), [fwd.event_id], now_us, fwd.trace
             ).to_json()
         self.seen[fwd.event_id] = fwd.source
         return True
@@ -242,10 +264,41 @@ class Processors:
         o = self.overlays
         self.state = FactState(o["facts"], o["index"], o["seen"], o["pending"], ledger_config)
         self.view = self.state.view
+        self._obs = telemetry.Instruments.of()
         app.agent(self.events, name="reduce_events")(self._reduce_events)
         app.agent(self.facts_topic, name="apply_facts")(self._apply_facts)
         app.timer(cfg.debounce_seconds / 2, on_leader=True, name="tick")(self._tick)
         app.on_rebalance_complete.connect(self._on_rebalanced)
+        if telemetry.metrics_enabled():
+            app.task(self._watch_lag)
+
+    async def _watch_lag(self) -> None:
+        """Measure this worker's consumer lag (a thread with a client of its own)."""
+        bootstrap = ",".join(f"{url.host}:{url.port}" for url in self.app.conf.broker)
+        topics = [self.cfg.events_topic, self.cfg.facts_topic]
+        telemetry.LagMonitor(bootstrap, self.cfg.app_id, topics).start()
+
+    async def _send(
+        self,
+        channel: Any,
+        topic: str,
+        key: bytes | None,
+        value: Any,
+        *,
+        headers: list[tuple[str, bytes]] | None = None,
+        trace: str | None = None,
+    ) -> Any:
+        """Send one record (traced when tracing is on: a PRODUCER span whose context goes
+        into the headers; ``trace`` names its parent, else the current span is)."""
+        tracer = tracing.active()
+        if tracer is not None:
+            parent = tracing.context_from_traceparent(trace) if trace else None
+            span = tracing.send_span(tracer, topic, key, parent)
+            headers = tracing.with_context(span, headers)
+            span.end()
+        sent = await channel.send(key=key, value=value, headers=headers)
+        self._obs.produced.add(1, {"component": COMPONENT, "topic": topic})
+        return sent
 
     async def _on_rebalanced(self, sender: Any = None, **kwargs: Any) -> None:
         self.state.forget_pending_index()
@@ -253,25 +306,42 @@ class Processors:
     # stage 1
 
     async def _reduce_events(self, stream: Any) -> None:
+        consumed = {"component": COMPONENT, "topic": self.cfg.events_topic}
         async for event in stream.events():
             msg = event.message
-            value = msg.value if isinstance(msg.value, bytes) else b""
-            out = reduce_event(self.serde, value, msg.topic, msg.partition, msg.offset)
-            if isinstance(out, Rejected):
-                await self._dead_letter(out, msg.topic, msg.partition, msg.offset)
+            started = time.perf_counter()
+            tracer = tracing.active()
+            if tracer is None:
+                await self._reduce(msg)
             else:
-                await self.facts_topic.send(key=out.event_id.encode(), value=out.to_json())
+                span = tracing.faust_process_span(tracer, msg, self.cfg.app_id)
+                with otel_trace.use_span(span, end_on_exit=True):
+                    await self._reduce(msg)
+            self._obs.consumed.add(1, consumed)
+            self._obs.worker_duration.record(time.perf_counter() - started, _REDUCE)
+
+    async def _reduce(self, msg: Any) -> None:
+        value = msg.value if isinstance(msg.value, bytes) else b""
+        out = reduce_event(self.serde, value, msg.topic, msg.partition, msg.offset)
+        if isinstance(out, Rejected):
+            await self._dead_letter(out, msg.topic, msg.partition, msg.offset)
+        else:
+            topic = self.cfg.facts_topic
+            await self._send(self.facts_topic, topic, out.event_id.encode(), out.to_json())
 
     async def _dead_letter(
         self, rejected: Rejected, topic: str, partition: int, offset: int
     ) -> None:
         value = dead_letter_value(PROCESSOR, rejected)
         value.update(sourceTopic=topic, sourcePartition=partition, sourceOffset=offset)
-        await self.dlq_topic.send(
-            key=None,
-            value=self.serde.encode("dead_letter", value, self.cfg.dlq_topic),
+        await self._send(
+            self.dlq_topic,
+            self.cfg.dlq_topic,
+            None,
+            self.serde.encode("dead_letter", value, self.cfg.dlq_topic),
             headers=dead_letter_headers(PROCESSOR, rejected),
         )
+        self._obs.dead_letters.add(1, {"component": COMPONENT, "stage": rejected.stage})
 
     # stage 2
 
@@ -293,12 +363,32 @@ class Processors:
         for overlay in self.overlays.values():
             overlay.discard()  # nothing is dirty between batches; drop stale reads
         now = _now_us()
-        facts = [Forwarded.from_json(e.value) for e in batch if e.key != _TICK_KEY]
-        self.state.apply_all(facts, now)
+        started = time.perf_counter()
+        events = [e for e in batch if e.key != _TICK_KEY]
+        facts = [Forwarded.from_json(e.value) for e in events]
+        tracer = tracing.active()
+        if tracer is None:
+            self.state.apply_all(facts, now)
+        else:
+            self.state.apply_all(self._traced(tracer, events, facts), now)
         if len(facts) < len(batch):
             await self.flush(now)
         for overlay in self.overlays.values():
             overlay.flush()
+        self._obs.consumed.add(len(events), {"component": COMPONENT, "topic": self.cfg.facts_topic})
+        self._obs.worker_duration.record(time.perf_counter() - started, _APPLY)
+
+    def _traced(
+        self, tracer: Tracer, events: list[Any], facts: list[Forwarded]
+    ) -> Iterator[Forwarded]:
+        """Each fact inside its CONSUMER span (open while ``apply_all`` applies it), carrying
+        the span's traceparent into the pending entries it writes."""
+        for event, fwd in zip(events, facts, strict=True):
+            span = tracing.faust_process_span(tracer, event.message, self.cfg.app_id)
+            try:
+                yield dataclasses.replace(fwd, trace=tracing.traceparent(span))
+            finally:
+                span.end()
 
     async def _tick(self) -> None:
         await self.facts_topic.send(key=_TICK_KEY, value={"tick": True})
@@ -311,23 +401,30 @@ class Processors:
         due = self.state.due(now_us, debounce_us)[: self.cfg.max_passports_per_tick]
         if not due:
             return
+        started = time.perf_counter()
         # the due lots share most of their upstream: one read cache for all their traces
         with self.view.cached():
             traces = ledger.trace_json_many([lot for lot, _ in due], self.view, self.ledger_config)
-            updates = [(lot, self._next_passport(lot, traces[lot], p.events)) for lot, p in due]
+            updates = [
+                (lot, p.trace, self._next_passport(lot, traces[lot], p.events)) for lot, p in due
+            ]
         # every update is sent before any is awaited (one broker round trip per tick, not
         # per lot); the tables remember them only once all are acknowledged
         sent = []
-        for lot, update in updates:
+        topic = self.cfg.passports_topic
+        for lot, trace, update in updates:
             if update is not None:
-                value = self.serde.encode("passport_update", update[0], self.cfg.passports_topic)
-                sent.append(await self.passports_topic.send(key=lot.encode(), value=value))
+                value = self.serde.encode("passport_update", update[0], topic)
+                sent.append(
+                    await self._send(self.passports_topic, topic, lot.encode(), value, trace=trace)
+                )
         for fut in sent:
             await fut
-        for lot, update in updates:
+        for lot, trace, update in updates:
             if update is not None:
-                await self._remember(lot, *update[1:])
+                await self._remember(lot, *update[1:], trace=trace)
             self.state.updated(lot)
+        self._obs.worker_duration.record(time.perf_counter() - started, _FLUSH)
 
     def trace(self, lot: str) -> dict[str, Any]:
         result: dict[str, Any] = ledger.trace_json(lot, self.view, self.ledger_config)
@@ -351,10 +448,14 @@ class Processors:
         state: PassportState,
         previous: PassportState | None,
         passport: dict[str, Any],
+        trace: str | None = None,
     ) -> None:
         """After the update was acknowledged: its new alerts, then the table. A crash in
         between re-sends the same version, it never skips one."""
+        topic = self.cfg.alerts_topic
         for alert in new_alerts(previous, passport):
             body = {**alert, "passport": lot, "passportVersion": state.version}
-            await self.alerts_topic.send(key=lot.encode(), value=json.dumps(body).encode())
+            value = json.dumps(body).encode()
+            await self._send(self.alerts_topic, topic, lot.encode(), value, trace=trace)
+            self._obs.alerts.add(1, {"type": str(alert.get("type", "unknown"))})
         self.passports[lot] = state.to_json()

@@ -1,7 +1,9 @@
 """The Kafka side of capture: producing with back-pressure, delivery reports, dead-letter
 records, and the one transaction of a ``rollback`` job.
 
-All blocking (confluent-kafka); called from worker threads.
+All blocking (confluent-kafka); called from worker threads. When tracing is on, each
+record is produced in a PRODUCER span whose W3C context goes into its ``traceparent``
+header: the root of the event's trace through the pipeline.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from connectors.capture._prepare import CONNECTOR, LetterKey
 from connectors.sdk import Rejected, dead_letter_headers, dead_letter_value
 from oretrail.kafka import producer_config
 from oretrail.serde import Serde
-from oretrail.telemetry import records_counter
+from oretrail.telemetry import Instruments, records_counter
+from oretrail.telemetry import _tracing as tracing
 
 Headers = list[tuple[str, bytes]]
 Record = tuple[str, bytes, bytes, Headers | None]
@@ -32,12 +35,21 @@ class Stopped(Exception):
 
 
 def produce(producer: Producer, topic: str, key: bytes, value: bytes, **kwargs: Any) -> None:
-    while True:
-        try:
-            producer.produce(topic, value=value, key=key, **kwargs)
-            return
-        except BufferError:
-            producer.poll(0.1)  # local queue full: serve delivery reports until there is room
+    span = None
+    tracer = tracing.active()
+    if tracer is not None:
+        span = tracing.send_span(tracer, topic, key, attributes={"oretrail.connector": CONNECTOR})
+        kwargs["headers"] = tracing.with_context(span, kwargs.get("headers"))
+    try:
+        while True:
+            try:
+                producer.produce(topic, value=value, key=key, **kwargs)
+                return
+            except BufferError:
+                producer.poll(0.1)  # local queue full: serve delivery reports until there is room
+    finally:
+        if span is not None:
+            span.end()
 
 
 def dead_letter(
@@ -65,6 +77,7 @@ class Deliveries:
         self.failed: list[tuple[int | None, str | None, str]] = []
         self.pending = 0
         self._records = records_counter()
+        self._obs = Instruments.of()
 
     def report(
         self, index: int | None, event_id: str | None = None, letter: LetterKey | None = None
@@ -76,7 +89,9 @@ class Deliveries:
             self.pending -= 1
             if err is not None:
                 self.failed.append((index, event_id, f"{msg.topic()}: {err.str()}"))
-            elif event_id is not None:
+                return
+            self._obs.produced.add(1, {"component": CONNECTOR, "topic": msg.topic() or ""})
+            if event_id is not None:
                 self.acked.append(event_id)
                 self._records.add(1, {"connector": CONNECTOR, "outcome": "accepted"})
             elif letter is not None:
@@ -84,6 +99,7 @@ class Deliveries:
                 stage = letter[1]
                 attributes = {"connector": CONNECTOR, "outcome": "rejected", "stage": stage}
                 self._records.add(1, attributes)
+                self._obs.dead_letters.add(1, {"component": CONNECTOR, "stage": stage})
 
         return callback
 

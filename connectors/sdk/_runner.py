@@ -3,6 +3,10 @@
 Positions are committed strictly in source order and only when every earlier record was
 acknowledged by the broker (``acks=all``, idempotent producer), so a crash at any moment
 re-reads at most what was in flight: at-least-once, made harmless by event-id idempotency.
+
+When tracing is on, every record is sent in a PRODUCER span whose W3C context goes into the
+record's ``traceparent`` header (the root of the event's trace through the pipeline); the
+span ends when the broker acknowledged the record.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 from opentelemetry.metrics import Meter
+from opentelemetry.trace import Span
 
 from connectors.sdk._dlq import dead_letter_headers, dead_letter_value
 from connectors.sdk._records import Rejected, SourceRecord
 from connectors.sdk._source import Source
 from connectors.sdk._state import StateStore
 from oretrail.serde import Serde, SerdeError
-from oretrail.telemetry import records_counter
+from oretrail.telemetry import Instruments, records_counter
+from oretrail.telemetry import _tracing as tracing
 
 DLQ_TOPIC = "oretrail.dlq"
 _COMMIT_EVERY_S = 1.0
@@ -52,6 +58,7 @@ class SourceRunner:
         self.progress = progress
         self.counts = Counts()
         self._records = records_counter(meter)
+        self._obs = Instruments.of(meter)
         self._connector = ""
         self._accepted: dict[str, str] = {}
         self._positions: dict[int, str] = {}
@@ -61,13 +68,17 @@ class SourceRunner:
         self._errors: list[str] = []
 
     def _on_delivery(
-        self, seq: int, stage: str | None
+        self, seq: int, stage: str | None, span: Span | None
     ) -> Callable[[KafkaError | None, Message], None]:
         def callback(err: KafkaError | None, msg: Message) -> None:
+            if span is not None:
+                error = None if err is None else err.str()
+                tracing.delivered(span, msg.partition(), msg.offset(), error)
             if err is not None:
                 self._errors.append(f"{msg.topic()}: {err.str()}")
                 return
             self._acked.add(seq)
+            self._obs.produced.add(1, {"component": self._connector, "topic": msg.topic() or ""})
             if stage is None:
                 self.counts.accepted += 1
                 self._records.add(1, self._accepted)
@@ -75,25 +86,34 @@ class SourceRunner:
                 self.counts.rejected += 1
                 attributes = {"connector": self._connector, "outcome": "rejected", "stage": stage}
                 self._records.add(1, attributes)
+                self._obs.dead_letters.add(1, {"component": self._connector, "stage": stage})
 
         return callback
 
     def _produce(
         self, topic: str, key: bytes | None, value: bytes, headers: Any, seq: int, stage: str | None
     ) -> None:
+        span = None
+        tracer = tracing.active()
+        if tracer is not None:
+            span = tracing.send_span(
+                tracer, topic, key, attributes={"oretrail.connector": self._connector}
+            )
+            headers = tracing.with_context(span, headers)
+        callback = self._on_delivery(seq, stage, span)
         while True:
             try:
                 self.producer.produce(
-                    topic,
-                    value=value,
-                    key=key,
-                    headers=headers,
-                    on_delivery=self._on_delivery(seq, stage),
+                    topic, value=value, key=key, headers=headers, on_delivery=callback
                 )
                 return
             except BufferError:
                 # Local queue full: serve delivery reports until there is room again.
                 self.producer.poll(0.1)
+            except BaseException as exc:
+                if span is not None:
+                    tracing.delivered(span, None, None, repr(exc))
+                raise
 
     def _send(self, source: Source, item: SourceRecord | Rejected) -> None:
         seq = self._seq

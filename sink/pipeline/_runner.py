@@ -21,6 +21,14 @@ Delivery guarantee: **at-least-once**, made harmless by idempotent writes.
   read again by the next run. Partitions taken away in a rebalance are handled the same way.
 - Bytes that do not decode as Avro go to the dead-letter topic with Kafka Connect style
   headers; so do inputs the credentials cannot be made from (with the reason).
+
+Observability (``oretrail.telemetry``): with tracing on, each input is processed in a
+CONSUMER span, child of the context in its headers; signing is a span of its own; every
+record sent carries its PRODUCER span's context in a ``traceparent`` header, and a
+passport's CredentialPublished continues the trace of its PassportUpdate even when it was
+published later (after waiting for its events). Metrics: records in and out, dead letters,
+processing time per input, credentials signed and signing time per type, the time from a
+passport update to its credential, and the group's consumer lag.
 """
 
 from __future__ import annotations
@@ -28,11 +36,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import (
+    TIMESTAMP_NOT_AVAILABLE,
     Consumer,
     KafkaError,
     KafkaException,
@@ -40,16 +50,26 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
+from opentelemetry import trace
+from opentelemetry.context import Context as TraceContext
+from opentelemetry.metrics import Meter
 
 from connectors.sdk import DLQ_TOPIC, Rejected, dead_letter_headers, dead_letter_value
-from oretrail.kafka import consumer_config, producer_config, received
+from oretrail.kafka import Received, consumer_config, producer_config, received
 from oretrail.serde import Serde, SerdeError
+from oretrail.telemetry import Instruments, LagMonitor, metrics_enabled
+from oretrail.telemetry import _tracing as tracing
 from sink.config import SinkSettings
+from sink.pipeline._context import Context
 from sink.pipeline._publisher import Publisher
 from sink.pipeline._records import SINK, Outcome
 from sink.pipeline._windows import Position
+from sink.storage import Stored
 
 log = logging.getLogger(__name__)
+
+COMPONENT = "sink"
+_REMEMBERED_PASSPORTS = 10_000  # passport updates whose trace and time are kept until published
 
 
 class DeliveryError(RuntimeError):
@@ -103,6 +123,7 @@ class SinkRunner:
         flush_seconds: float = 30.0,
         clock: Callable[[], float] = time.time,
         consumer_overrides: Mapping[str, Any] | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self.publisher = publisher
         self.topics = topics or SinkTopics()
@@ -121,6 +142,15 @@ class SinkRunner:
         self._lock = threading.Lock()  # guards _next for positions() from other threads
         self._failures: list[str] = []
         self._broken = False
+        self._obs = Instruments.of(meter)
+        self._watch_lag = meter is not None or metrics_enabled()
+        self._meter = meter
+        # (productID, version) -> the update's trace context and Kafka timestamp (s), until
+        # its credential is announced (possibly later, when its events have their DTEs)
+        self._passports: OrderedDict[tuple[str, int], tuple[TraceContext | None, float]] = (
+            OrderedDict()
+        )
+        instrument_signing(publisher.ctx, self._obs)
 
     def stop(self) -> None:
         """Ask :meth:`run` to finish (safe from a signal handler or another thread)."""
@@ -141,6 +171,10 @@ class SinkRunner:
         t = self.topics
         self._consumer = Consumer(consumer_config(self._bootstrap, t.group_id, **self._overrides))
         self._producer = Producer(producer_config(self._bootstrap))
+        lag = None
+        if self._watch_lag:
+            topics = [t.events_topic, t.passports_topic]
+            lag = LagMonitor(self._bootstrap, t.group_id, topics, meter=self._meter).start()
         try:
             self._emit(self.publisher.start())
             self._checkpoint()
@@ -161,6 +195,8 @@ class SinkRunner:
             self._broken = True
             raise
         finally:
+            if lag is not None:
+                lag.stop()
             self._consumer.close()
             self._producer.flush(self._flush)
             # drop the clients now: a lingering producer keeps reconnecting to the broker
@@ -177,11 +213,26 @@ class SinkRunner:
             log.warning("consumer: %s", err.str())
             return
         r = received(msg)
-        position = Position(r.topic, r.partition, r.offset)
         with self._lock:
             self._next[(r.topic, r.partition)] = r.offset + 1
         if not r.value:
             return  # a tombstone of the compacted passport topic: nothing to publish
+        started = time.perf_counter()
+        tracer = tracing.active()
+        if tracer is None:
+            self._process(r, msg, None)
+        else:
+            group = self.topics.group_id
+            span = tracing.process_span(
+                tracer, r.topic, r.partition, r.offset, r.key, group, r.headers
+            )
+            with trace.use_span(span, end_on_exit=True):
+                self._process(r, msg, trace.set_span_in_context(span))
+        self._obs.consumed.add(1, {"component": COMPONENT, "topic": r.topic})
+        self._obs.sink_duration.record(time.perf_counter() - started, {"topic": r.topic})
+
+    def _process(self, r: Received, msg: Message, context: TraceContext | None) -> None:
+        position = Position(r.topic, r.partition, r.offset)
         events = r.topic == self.topics.events_topic
         try:
             record = self.serde.decode(
@@ -199,7 +250,19 @@ class SinkRunner:
             self._emit(self.publisher.on_event(record, position, r.value, now))
         else:
             self.stats.passports += 1
+            self._remember_passport(record, msg, context)
             self._emit(self.publisher.on_passport(record, position, r.value, now))
+
+    def _remember_passport(
+        self, record: Mapping[str, Any], msg: Message, context: TraceContext | None
+    ) -> None:
+        kind, ms = msg.timestamp()
+        at = ms / 1000 if kind != TIMESTAMP_NOT_AVAILABLE else self._clock()
+        key = (str(record.get("productID")), int(record.get("version") or 0))
+        self._passports[key] = (context, at)
+        self._passports.move_to_end(key)
+        while len(self._passports) > _REMEMBERED_PASSPORTS:
+            self._passports.popitem(last=False)
 
     # -- producing -------------------------------------------------------------------------
 
@@ -207,8 +270,21 @@ class SinkRunner:
         if err is not None:
             self._failures.append(f"{msg.topic()}: {err.str()}")
 
-    def _produce(self, topic: str, key: bytes | None, value: bytes, headers: Any = None) -> None:
+    def _produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: Any = None,
+        parent: TraceContext | None = None,
+    ) -> None:
         assert self._producer is not None
+        tracer = tracing.active()
+        if tracer is not None:
+            span = tracing.send_span(tracer, topic, key, parent)
+            headers = tracing.with_context(span, headers)
+            span.end()
+        self._obs.produced.add(1, {"component": COMPONENT, "topic": topic})
         while True:
             try:
                 self._producer.produce(
@@ -222,7 +298,9 @@ class SinkRunner:
         t = self.topics
         for record in outcome.published:
             value = self.serde.encode("credential_published", record, t.credentials_topic)
-            self._produce(t.credentials_topic, str(record["credentialID"]).encode(), value)
+            parent = self._passport_origin(record)
+            key = str(record["credentialID"]).encode()
+            self._produce(t.credentials_topic, key, value, parent=parent)
             self.stats.published += 1
         for rejected in outcome.dead_letters:
             letter = dead_letter_value(SINK, rejected)
@@ -236,7 +314,22 @@ class SinkRunner:
             encoded = self.serde.encode("dead_letter", letter, t.dlq_topic)
             self._produce(t.dlq_topic, None, encoded, dead_letter_headers(SINK, rejected))
             self.stats.dead_letters += 1
+            self._obs.dead_letters.add(1, {"component": COMPONENT, "stage": rejected.stage})
             log.warning("dead letter (%s): %s", rejected.error_class, rejected.message)
+
+    def _passport_origin(self, record: Mapping[str, Any]) -> TraceContext | None:
+        """A passport credential's parent span: its PassportUpdate's processing (also
+        records how long the update took to become a credential); None otherwise."""
+        if record.get("credentialType") != "DigitalProductPassport":
+            return None
+        key = (str(record.get("productID")), int(record.get("version") or 0))
+        origin = self._passports.pop(key, None)
+        if origin is None:
+            return None
+        context, at = origin
+        latency = max(self._clock() - at, 0.0)
+        self._obs.credential_latency.record(latency, {"type": "DigitalProductPassport"})
+        return context
 
     # -- committing ------------------------------------------------------------------------
 
@@ -291,6 +384,38 @@ class SinkRunner:
             for tp in gone:
                 self._next.pop(tp, None)
                 self.stats.committed.pop(tp, None)
+
+
+def credential_type(unsigned: Mapping[str, Any]) -> str:
+    """The UNTP type of an unsigned credential (its last ``type`` that is not the W3C one)."""
+    types = unsigned.get("type")
+    names = [types] if isinstance(types, str) else list(types or [])
+    specific = [str(n) for n in names if n != "VerifiableCredential"]
+    return specific[-1] if specific else "VerifiableCredential"
+
+
+def instrument_signing(ctx: Context, obs: Instruments) -> None:
+    """Time and count every credential the publisher signs and stores (a span when
+    tracing is on). The sink's Context has no hook for this, so its ``sign`` is wrapped
+    on this instance, which leaves sink.pipeline's own modules as they are."""
+    sign = ctx.sign
+
+    def timed(unsigned: Mapping[str, Any]) -> Stored:
+        attrs = {"type": credential_type(unsigned)}
+        started = time.perf_counter()
+        tracer = tracing.active()
+        if tracer is None:
+            stored = sign(unsigned)
+        else:
+            name = f"sign {attrs['type']}"
+            span_attrs = {"oretrail.credential.type": attrs["type"]}
+            with tracer.start_as_current_span(name, attributes=span_attrs):
+                stored = sign(unsigned)
+        obs.signing.record(time.perf_counter() - started, attrs)
+        obs.signed.add(1, attrs)
+        return stored
+
+    ctx.sign = timed  # type: ignore[method-assign]  # instance wrapper, see the docstring
 
 
 def _source_position(rejected: Rejected, topics: tuple[str, ...]) -> Position | None:
