@@ -16,6 +16,7 @@ from simulator.epcis_json import document as json_document
 from simulator.events import event
 from simulator.model import Flow, Operation, Site
 
+ERP_FEEDS = frozenset({"erp-csv", "erp-json", "erp-staging"})
 #: what reads each format (connector names of `oretrail connectors list`)
 CONNECTORS = {
     "epcis-json-2.0": "epcis-file",

@@ -9,15 +9,21 @@ imports it or streams/.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from connectors.epcis import EpcisFileConfig, EpcisFileSource
+from connectors.erp import ErpFileConfig, ErpFileSource, EventBuilder, RowError, load_mapping
+from connectors.erp._convert import Converter, Member
 from connectors.sdk import Rejected, SourceRecord
 from oretrail.serde import SingleObjectSerde
+from simulator.erp import NUMERIC
 from streams.ledger import trace_json_many
 from streams.memory_facts import MemoryFacts
 from streams.processors import reduce_event
@@ -86,4 +92,41 @@ def replay(folder: Path) -> Replayed:
         if entry["connector"] == "epcis-file":
             source = EpcisFileSource(EpcisFileConfig(paths=(path,)))
             _drain(entry["path"], source.poll(), proc)
+        elif entry["connector"] == "erp-file":
+            erp = ErpFileSource(ErpFileConfig(mapping=folder / entry["mapping"], paths=(path,)))
+            _drain(entry["path"], erp.poll(), proc)
+        elif entry["connector"] == "erp-postgres":
+            _drain(entry["path"], staging_rows(folder, entry), proc)
     return replayed
+
+
+def typed_rows(data: bytes) -> list[dict[str, Any]]:
+    """A staging load (CSV for COPY) as PostgreSQL gives its rows back: numeric columns as
+    Decimal, text as str, an empty field as NULL."""
+    rows = []
+    for raw in csv.DictReader(io.StringIO(data.decode())):
+        rows.append(
+            {k: None if v == "" else Decimal(v) if k in NUMERIC else v for k, v in raw.items()}
+        )
+    return rows
+
+
+def staging_rows(folder: Path, entry: Mapping[str, Any]) -> Iterator[SourceRecord | Rejected]:
+    """The erp-postgres connector's conversion of one table's rows, read in one transaction:
+    rows grouped into the record kinds' events (a production order's lines together)."""
+    mapping = load_mapping(folder / entry["mapping"])
+    builder = EventBuilder(mapping)
+    convert = Converter(builder, "erp-postgres", TOPIC, "erp-postgres")
+    table = entry["table"]
+    groups: dict[tuple[str, tuple[Any, ...]], list[Member]] = {}
+    for key, row in enumerate(typed_rows((folder / entry["path"]).read_bytes()), start=1):
+        member = Member(f"{table}:{key}", row, json.dumps(row, default=str).encode())
+        try:
+            kind = builder.kind_of(row, entry["kinds"])
+            group = builder.group_key(kind, row) if mapping.kinds[kind].group_by else ("#", key)
+        except RowError as exc:
+            yield convert.rejected(exc, table, member.position, [member])
+            continue
+        groups.setdefault((kind, group), []).append(member)
+    for (kind, _), members in groups.items():
+        yield convert.convert(kind, members, source=table, position=members[-1].position)

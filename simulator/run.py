@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from simulator import ground_truth, manifest
-from simulator.feeds import FeedFile, epcis_feeds
+from simulator.erp_files import erp_feeds
+from simulator.feeds import ERP_FEEDS, FeedFile, epcis_feeds
 from simulator.flows import generate
 from simulator.model import Flow
 from simulator.scenario import Scenario
@@ -32,7 +33,7 @@ def simulate(scenario: Scenario, seed: int, scale: float) -> Simulation:
     """Everything a run writes, in memory."""
     flow = generate(scenario, seed, scale)
     truth = Truth(flow)
-    files = epcis_feeds(flow)
+    files = epcis_feeds(flow, elsewhere=ERP_FEEDS) + erp_feeds(flow)
     meta: dict[str, Any] = {
         "generator": "oretrail simulate",
         "scenario": scenario.name,
