@@ -18,7 +18,7 @@ from simulator.model import Flow, Operation, Site
 
 ERP_FEEDS = frozenset({"erp-csv", "erp-json", "erp-staging"})
 #: what reads each format (connector names of `oretrail connectors list`)
-CONNECTORS = {
+CONNECTORS: dict[str, str | None] = {
     "epcis-json-2.0": "epcis-file",
     "epcis-xml-2.0": "epcis-file",
     "epcis-xml-1.2": "epcis-file",
@@ -26,6 +26,7 @@ CONNECTORS = {
     "erp-json": "erp-file",
     "erp-staging": "erp-postgres",
     "mqtt-jsonl": "mqtt",
+    "mqtt-config": None,
 }
 
 

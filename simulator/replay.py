@@ -18,9 +18,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from connectors.epcis import EpcisFileConfig, EpcisFileSource
 from connectors.erp import ErpFileConfig, ErpFileSource, EventBuilder, RowError, load_mapping
 from connectors.erp._convert import Converter, Member
+from connectors.iot import PayloadMapping, ReadingError, readings_from_payload
 from connectors.sdk import Rejected, SourceRecord
 from oretrail.serde import SingleObjectSerde
 from simulator.erp import NUMERIC
@@ -97,7 +100,24 @@ def replay(folder: Path) -> Replayed:
             _drain(entry["path"], erp.poll(), proc)
         elif entry["connector"] == "erp-postgres":
             _drain(entry["path"], staging_rows(folder, entry), proc)
+        elif entry["connector"] == "mqtt":
+            _telemetry(folder, entry, replayed)
     return replayed
+
+
+def _telemetry(folder: Path, entry: Mapping[str, Any], replayed: Replayed) -> None:
+    """Each message through the mqtt connector's payload mapping, as it would arrive."""
+    config = yaml.safe_load((folder / entry["config"]).read_text())
+    mappings = [PayloadMapping(**m) for m in config.get("mappings", [])]
+    assets = config.get("assets", {})
+    for number, text in enumerate((folder / entry["path"]).read_text().splitlines(), start=1):
+        message = json.loads(text)
+        payload = message["payload"].encode()
+        for found in readings_from_payload(payload, message["topic"], mappings, assets):
+            if isinstance(found, ReadingError):
+                replayed.rejected.append((f"{entry['path']}:{number}", str(found)))
+            else:
+                replayed.readings += 1
 
 
 def typed_rows(data: bytes) -> list[dict[str, Any]]:

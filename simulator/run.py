@@ -13,6 +13,7 @@ from simulator.erp_files import erp_feeds
 from simulator.feeds import ERP_FEEDS, FeedFile, epcis_feeds
 from simulator.flows import generate
 from simulator.model import Flow
+from simulator.mqtt import mqtt_feeds
 from simulator.scenario import Scenario
 from simulator.truth import Truth
 
@@ -34,6 +35,7 @@ def simulate(scenario: Scenario, seed: int, scale: float) -> Simulation:
     flow = generate(scenario, seed, scale)
     truth = Truth(flow)
     files = epcis_feeds(flow, elsewhere=ERP_FEEDS) + erp_feeds(flow)
+    files += mqtt_feeds(flow, seed, scenario.volumes.telemetry_per_run)
     meta: dict[str, Any] = {
         "generator": "oretrail simulate",
         "scenario": scenario.name,
