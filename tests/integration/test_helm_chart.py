@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import kubernetes_validate
 import pytest
 import yaml
 
@@ -38,6 +37,9 @@ from tests.integration.helm_render import (
     run_helm,
     value_args,
 )
+
+# the first run builds helm (minutes on 2 cores) inside the first test's setup
+pytestmark = pytest.mark.timeout(1800)
 
 # Secrets and claims the everything-on values expect to exist in the cluster already
 EXTERNAL = {"erp-staging-db", "erp-exports", "resolver-tls", "registry-credentials"}
@@ -134,6 +136,9 @@ def test_values_schema_refuses_a_misspelt_key(helm: Path) -> None:
 def test_manifests_validate_against_kubernetes_schemas(
     helm: Path, everything_on: bool, kube_version: str
 ) -> None:
+    kubernetes_validate = pytest.importorskip(
+        "kubernetes_validate", reason="the dev dependency kubernetes-validate is not installed"
+    )
     docs = render(
         helm,
         everything=everything_on,
