@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 DEMO_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: bench bench-processors bench-credentials setup demo test lint typecheck pytest unit integration conformance clean
+.PHONY: bench bench-processors bench-credentials helm-check setup demo test lint typecheck pytest unit integration conformance clean
 
 # Python environment from the committed lock; rebuilt when the lock changes.
 $(VENV)/.synced: pyproject.toml uv.lock
@@ -50,6 +50,11 @@ bench: setup
 # The stream-processor benchmark (issue 4): worker throughput vs a bare loop, latency, state.
 bench-processors: setup
 	$(BIN)/python benchmarks/processors.py $(BENCH_ARGS)
+
+# Build helm from the Go module proxy (cached), lint and render the chart, validate the manifests.
+helm-check: $(VENV)/.synced
+	scripts/helm.sh >/dev/null
+	$(BIN)/pytest tests/integration/test_helm_chart.py $(PYTEST_ARGS)
 
 # The credential sink benchmark (issue 5): signed and published per core vs raw Ed25519.
 bench-credentials: $(VENV)/.synced
