@@ -32,10 +32,13 @@ CONNECTORS: dict[str, str | None] = {
 
 @dataclass(frozen=True)
 class Rejection:
-    """An input the readers must refuse: ``what`` it is, and a part of the ``reason``."""
+    """An input the pipeline must refuse: ``what`` it is, a part of the ``reason`` it gives,
+    and who refuses it: the ``connector`` reading the file, or the ``processors`` (an event
+    the connector accepts whose composition breaks the contract)."""
 
     what: str
     reason: str
+    stage: str = "connector"
 
 
 @dataclass(frozen=True)

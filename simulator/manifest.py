@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from simulator.feeds import FeedFile
@@ -24,7 +25,7 @@ def file_entry(f: FeedFile) -> dict[str, Any]:
     if f.connector is not None:
         entry["events"] = f.events
         entry["duplicates"] = f.duplicates
-        entry["rejected"] = [{"what": r.what, "reason": r.reason} for r in f.rejected]
+        entry["rejected"] = [asdict(r) for r in f.rejected]
     entry.update(f.notes)
     return entry
 
@@ -34,12 +35,15 @@ def counts(files: Sequence[FeedFile]) -> dict[str, Any]:
     for f in files:
         if f.connector is None:
             continue
-        c = by_connector.setdefault(f.connector, {"files": 0, "accepted": 0, "duplicates": 0,
-                                                  "rejected": 0})  # fmt: skip
+        c = by_connector.setdefault(
+            f.connector,
+            {"files": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "rejectedByProcessors": 0},
+        )
         c["files"] += 1
         c["accepted"] += f.events
         c["duplicates"] += f.duplicates
-        c["rejected"] += len(f.rejected)
+        c["rejected"] += sum(r.stage == "connector" for r in f.rejected)
+        c["rejectedByProcessors"] += sum(r.stage == "processors" for r in f.rejected)
     return dict(sorted(by_connector.items()))
 
 

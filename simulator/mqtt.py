@@ -202,7 +202,6 @@ def feed(found: list[Message], rejected: tuple[Any, ...] = (), duplicates: int =
     )
 
 
-def mqtt_feeds(flow: Flow, seed: int, per_run: int) -> list[FeedFile]:
-    found = messages(flow, seed, per_run)
+def config_file(found: list[Message]) -> FeedFile:
     first = min(m.published for m in found)
-    return [FeedFile(CONFIG, config(), "mqtt-config", None, None, first), feed(found)]
+    return FeedFile(CONFIG, config(), "mqtt-config", None, None, first)

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator import ground_truth, manifest
+from simulator import faults, ground_truth, manifest, mqtt
 from simulator.erp_files import erp_feeds
 from simulator.feeds import ERP_FEEDS, FeedFile, epcis_feeds
 from simulator.flows import generate
 from simulator.model import Flow
-from simulator.mqtt import mqtt_feeds
-from simulator.scenario import Scenario
+from simulator.scenario import FAULTS, Scenario
 from simulator.truth import Truth
 
 TRUTH_FILE = "ground_truth.json"
@@ -34,27 +33,41 @@ def simulate(scenario: Scenario, seed: int, scale: float) -> Simulation:
     """Everything a run writes, in memory."""
     flow = generate(scenario, seed, scale)
     truth = Truth(flow)
-    files = epcis_feeds(flow, elsewhere=ERP_FEEDS) + erp_feeds(flow)
-    files += mqtt_feeds(flow, seed, scenario.volumes.telemetry_per_run)
+    on = scenario.faults
+    late = faults.held_back(flow, on)
+    files = epcis_feeds(flow, frozenset(late), ERP_FEEDS) + erp_feeds(flow, frozenset(late))
+    report: dict[str, Any] = {name: {"enabled": name in on} for name in FAULTS}
+    if flow.laundering is not None:
+        op = next(o for o in flow.operations if o.key == flow.laundering.key)
+        report["laundering"].update(
+            site=op.site, operation=op.key, eventID=op.event_id, lot=flow.laundering.lot,
+            element=flow.laundering.element, factor=flow.laundering.factor,
+            expectedAlert="mass_balance_violation",
+        )  # fmt: skip
+    if "late" in on:
+        extra, details = faults.late_files(flow, late)
+        files += extra
+        report["late"].update(details)
+    if "duplicates" in on:
+        extra, details = faults.resends(files)
+        files += extra
+        report["duplicates"].update(details)
+    if "malformed" in on:
+        extra, details = faults.malformed(flow, files)
+        files += extra
+        report["malformed"].update(details)
+    found = mqtt.messages(flow, seed, scenario.volumes.telemetry_per_run)
+    telemetry, details = faults.telemetry(found, on)
+    files += [mqtt.config_file(found), telemetry]
+    for name, value in details.items():
+        report["duplicates" if name == "redelivered" else name]["telemetry"] = value
     meta: dict[str, Any] = {
         "generator": "oretrail simulate",
         "scenario": scenario.name,
         "seed": seed,
         "scale": scale,
     }
-    faults: dict[str, Any] = {}
-    if flow.laundering is not None:
-        op = next(o for o in flow.operations if o.key == flow.laundering.key)
-        faults["laundering"] = {
-            "site": op.site,
-            "operation": op.key,
-            "eventID": op.event_id,
-            "lot": flow.laundering.lot,
-            "element": flow.laundering.element,
-            "factor": flow.laundering.factor,
-            "expectedAlert": "mass_balance_violation",
-        }
-    extra = {
+    extra_counts = {
         "operations": len(flow.operations),
         "lots": len(truth.lots),
         **{f"{kind}s": len(items) for kind, items in flow.items.items()},
@@ -64,7 +77,7 @@ def simulate(scenario: Scenario, seed: int, scale: float) -> Simulation:
         truth,
         tuple(files),
         ground_truth.ground_truth(flow, truth, {**meta, "manifest": MANIFEST_FILE}),
-        manifest.manifest({**meta, "groundTruth": TRUTH_FILE}, files, faults, extra),
+        manifest.manifest({**meta, "groundTruth": TRUTH_FILE}, files, report, extra_counts),
     )
 
 

@@ -96,12 +96,53 @@ def test_the_laundering_run_raises_the_mass_balance_alert_on_its_lot(
     assert figures["outputKg"] > figures["inputKg"] * (1 + figures["tolerance"])
 
 
-def test_no_record_the_manifest_counts_as_good_is_dead_lettered(
+def test_each_file_yields_the_events_the_manifest_counts(
     manifest: dict[str, Any], replayed: Replayed
 ) -> None:
-    assert replayed.unusable == []
     for entry in manifest["files"]:
         if entry["connector"] == "mqtt":
             assert replayed.readings == entry["events"] > 0
         elif entry["connector"] is not None:
             assert replayed.accepted[entry["path"]] == entry["events"], entry["path"]
+
+
+def test_malformed_input_is_refused_with_the_reason_the_manifest_gives(
+    manifest: dict[str, Any], replayed: Replayed
+) -> None:
+    expected = [
+        (entry["path"], r["reason"], r["stage"])
+        for entry in manifest["files"]
+        if entry["connector"] is not None
+        for r in entry["rejected"]
+    ]
+    assert len(expected) == 9, "every kind of malformed input is injected"
+    by_connector = [(p, reason) for p, reason, stage in expected if stage == "connector"]
+    found = list(replayed.rejected)
+    for path, reason in by_connector:
+        match = next((f for f in found if f[0].startswith(path) and reason in f[1]), None)
+        assert match is not None, (path, reason, [f for f in found if f[0].startswith(path)])
+        found.remove(match)
+    assert found == [], "nothing else is refused"
+    by_processors = [reason for _, reason, stage in expected if stage == "processors"]
+    assert len(replayed.unusable) == len(by_processors)
+    for (_, message), reason in zip(replayed.unusable, by_processors, strict=True):
+        assert reason in message
+
+
+def test_duplicates_arrive_as_repeats_of_the_same_event_ids(
+    manifest: dict[str, Any], replayed: Replayed
+) -> None:
+    repeats = sum(n - 1 for n in replayed.event_ids.values())
+    counts = manifest["counts"]["byConnector"]
+    expected = sum(counts[c]["duplicates"] for c in ("epcis-file", "erp-file", "erp-postgres"))
+    assert repeats == expected > 0
+
+
+def test_late_events_are_sent_after_the_events_that_use_their_lots(
+    manifest: dict[str, Any],
+) -> None:
+    late = manifest["faults"]["late"]
+    assert len(late["operations"]) >= 5
+    delivered = {f["path"]: f["delivered"] for f in manifest["files"]}
+    last_regular = max(d for p, d in delivered.items() if p not in late["files"])
+    assert all(delivered[p] > last_regular for p in late["files"])
