@@ -15,19 +15,19 @@ class Volumes:
     """Counts at scale 1; ``--scale`` multiplies each (at least 1 remains)."""
 
     packs: int = 16
-    hydroxide_lots: int = 30
-    ore_lots: int = 30  # each becomes one concentrate lot (identity preserved)
-    carbonate_lots: int = 16
-    mhp_lots: int = 30
-    graphite_lots: int = 20
-    manganese_lots: int = 10
-    black_mass_lots: int = 24
-    cobalt_runs: int = 20
-    nickel_runs: int = 20
-    lithium_runs: int = 20
-    pcam_runs: int = 10
-    cam_runs: int = 10
-    anode_runs: int = 10
+    hydroxide_lots: int = 90
+    ore_lots: int = 80  # each becomes one concentrate lot (identity preserved)
+    carbonate_lots: int = 40
+    mhp_lots: int = 80
+    graphite_lots: int = 50
+    manganese_lots: int = 20
+    black_mass_lots: int = 60
+    cobalt_runs: int = 50
+    nickel_runs: int = 50
+    lithium_runs: int = 50
+    pcam_runs: int = 16
+    cam_runs: int = 16
+    anode_runs: int = 16
     cell_runs_per_pack: float = 2.0  # a run makes half a pack's cells
     telemetry_per_run: int = 6  # furnace / reactor temperature readings per run
 
