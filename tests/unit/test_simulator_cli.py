@@ -29,7 +29,8 @@ def test_writes_feeds_ground_truth_and_manifest_and_says_how_to_feed_them(tmp_pa
 
 
 def test_json_counts_and_faults_switched_off(tmp_path: Path) -> None:
-    code, output = _run("--out", str(tmp_path / "c"), "--scale", "0.2", "--faults", "none", "--json")
+    out = str(tmp_path / "c")
+    code, output = _run("--out", out, "--scale", "0.2", "--faults", "none", "--json")
     assert code == 0, output
     counts = json.loads(output)
     assert counts["packs"] == 3
