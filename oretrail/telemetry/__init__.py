@@ -48,6 +48,7 @@ from opentelemetry.sdk.trace.export import (
 
 from oretrail.config import Settings
 from oretrail.telemetry import _prometheus, _tracing
+from oretrail.telemetry._faust import instrument_faust
 from oretrail.telemetry._files import AppendOnly, JsonLinesSpanExporter, span_line
 from oretrail.telemetry._instruments import METER_NAME, Instruments, meter, records_counter
 from oretrail.telemetry._lag import LagMonitor
@@ -61,6 +62,7 @@ __all__ = [
     "Telemetry",
     "add_metrics_route",
     "configure",
+    "instrument_faust",
     "meter",
     "metrics_enabled",
     "records_counter",
