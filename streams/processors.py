@@ -46,7 +46,7 @@ from opentelemetry.trace import Tracer
 from connectors.sdk import Rejected, dead_letter_headers, dead_letter_value
 from oretrail import telemetry
 from oretrail.serde import Serde, SerdeError
-from oretrail.telemetry import _tracing as tracing
+from oretrail.telemetry import tracing
 from streams import facts as facts_mod
 from streams import ledger
 from streams._tables import (

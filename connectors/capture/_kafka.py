@@ -20,8 +20,7 @@ from connectors.capture._prepare import CONNECTOR, LetterKey
 from connectors.sdk import Rejected, dead_letter_headers, dead_letter_value
 from oretrail.kafka import producer_config
 from oretrail.serde import Serde
-from oretrail.telemetry import Instruments, records_counter
-from oretrail.telemetry import _tracing as tracing
+from oretrail.telemetry import Instruments, records_counter, tracing
 
 Headers = list[tuple[str, bytes]]
 Record = tuple[str, bytes, bytes, Headers | None]

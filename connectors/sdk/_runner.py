@@ -25,8 +25,7 @@ from connectors.sdk._records import Rejected, SourceRecord
 from connectors.sdk._source import Source
 from connectors.sdk._state import StateStore
 from oretrail.serde import Serde, SerdeError
-from oretrail.telemetry import Instruments, records_counter
-from oretrail.telemetry import _tracing as tracing
+from oretrail.telemetry import Instruments, records_counter, tracing
 
 DLQ_TOPIC = "oretrail.dlq"
 _COMMIT_EVERY_S = 1.0

@@ -13,7 +13,7 @@ lines appended to a file), both of which also serve ``/metrics``. Instruments: `
 
 Traces (``ORETRAIL_TRACES``): ``off``, ``console`` or ``file://path.jsonl`` (each process
 appends its spans as JSON lines, so one file collects a trace across processes); W3C trace
-context travels in Kafka headers (``_tracing``).
+context travels in Kafka headers (``tracing``).
 
 Both are also exported over OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (the
 exporter reads the standard ``OTEL_EXPORTER_OTLP_*`` variables itself).
@@ -47,7 +47,7 @@ from opentelemetry.sdk.trace.export import (
 )
 
 from oretrail.config import Settings
-from oretrail.telemetry import _prometheus, _tracing
+from oretrail.telemetry import _prometheus, tracing
 from oretrail.telemetry._faust import instrument_faust
 from oretrail.telemetry._files import AppendOnly, JsonLinesSpanExporter, span_line
 from oretrail.telemetry._instruments import METER_NAME, Instruments, meter, records_counter
@@ -155,6 +155,6 @@ def configure(settings: Settings, service: str = "oretrail") -> Telemetry:
         for exporter in exporters:
             tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
         trace.set_tracer_provider(tracer_provider)
-        _tracing.install(tracer_provider)
+        tracing.install(tracer_provider)
         atexit.register(tracer_provider.shutdown)
     return Telemetry(meter_provider, tracer_provider, configure_logging())

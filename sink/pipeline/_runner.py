@@ -57,8 +57,7 @@ from opentelemetry.metrics import Meter
 from connectors.sdk import DLQ_TOPIC, Rejected, dead_letter_headers, dead_letter_value
 from oretrail.kafka import Received, consumer_config, producer_config, received
 from oretrail.serde import Serde, SerdeError
-from oretrail.telemetry import Instruments, LagMonitor, metrics_enabled
-from oretrail.telemetry import _tracing as tracing
+from oretrail.telemetry import Instruments, LagMonitor, metrics_enabled, tracing
 from sink.config import SinkSettings
 from sink.pipeline._context import Context
 from sink.pipeline._publisher import Publisher

@@ -23,7 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 PROCESS = """
 from oretrail import telemetry
 from oretrail.config import Settings
-from oretrail.telemetry import _tracing as tracing
+from oretrail.telemetry import tracing
 
 telemetry.configure(Settings(traces="off", metrics="off"), service="otlp-test")
 tracer = tracing.active()

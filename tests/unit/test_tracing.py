@@ -18,8 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from oretrail.telemetry import Instruments, _prometheus
-from oretrail.telemetry import _tracing as tracing
+from oretrail.telemetry import Instruments, _prometheus, tracing
 from oretrail.telemetry._files import AppendOnly, JsonLinesSpanExporter
 from oretrail.telemetry._lag import lag_of
 from oretrail.telemetry._logs import JsonFormatter, install_record_factory, log_format
