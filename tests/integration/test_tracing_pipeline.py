@@ -17,6 +17,8 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,7 @@ import pytest
 
 from oretrail.kafka import TopicSpec, ensure_topics
 from tests.cli_helpers import ORETRAIL, oretrail_env
-from tests.sink_inputs import facilities_file
+from tests.sink_inputs import LATER, facilities_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "epcis" / "cobalt-refinery-batch.jsonld"
@@ -49,6 +51,7 @@ class Run:
     log: Path
     topics: dict[str, str]
     app_id: str
+    capture: str
     proc: subprocess.Popen[bytes]
 
     def until(self, what: str, probe: Callable[[], T | None]) -> T:
@@ -76,12 +79,13 @@ def run(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ru
     topics = {t: f"{name}.{t}" for t in ("events", "passports", "alerts", "dlq", "credentials")}
     ensure_topics(bootstrap, [TopicSpec(t, 3) for t in topics.values()])
     spans, metrics = tmp / "spans.jsonl", tmp / "metrics.jsonl"
+    capture_port = free_port()
     env = oretrail_env(
         bootstrap,
         tmp / "home",
         traces=spans.as_uri(),
         metrics=metrics.as_uri(),
-        capture_port=str(free_port()),
+        capture_port=str(capture_port),
         capture_topic=topics["events"],
         capture_dlq_topic=topics["dlq"],
         worker_app_id=f"{name}.worker",
@@ -105,7 +109,8 @@ def run(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ru
     with log.open("wb") as out:
         proc = subprocess.Popen([ORETRAIL, "run"], env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        yield Run(env, spans, metrics, log, topics, f"{name}.worker", proc)
+        capture = f"http://127.0.0.1:{capture_port}"
+        yield Run(env, spans, metrics, log, topics, f"{name}.worker", capture, proc)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -239,3 +244,31 @@ def test_the_worker_and_the_sink_export_their_metrics(run: Run, ingested: dict[s
     assert {"reduce", "apply"} <= stages
     lag_groups = {dict(a).get("group") for a in found["oretrail.consumer.lag"]}
     assert run.app_id in lag_groups
+
+
+def _captured_event_processed(run: Run) -> dict[str, Any] | None:
+    """The worker's processing span of an event the capture interface produced."""
+    spans = read_jsonl(run.spans)
+    by_id = {str(s["context"]["span_id"]).removeprefix("0x"): s for s in spans}
+    for span in spans:
+        if span["name"] != f"process {run.topics['events']}":
+            continue
+        parent = by_id.get(_hex(span["parent_id"]) or "")
+        if parent is not None and parent["attributes"].get("oretrail.connector") == "epcis-capture":
+            return span
+    return None
+
+
+def test_an_event_captured_over_http_starts_its_trace_at_the_capture_interface(
+    run: Run, ingested: dict[str, Any]
+) -> None:
+    request = urllib.request.Request(
+        f"{run.capture}/capture",
+        data=json.dumps(LATER).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 202
+    processed = run.until("the captured event processed", lambda: _captured_event_processed(run))
+    assert processed["attributes"]["messaging.consumer.group.name"] == run.app_id
