@@ -7,6 +7,11 @@ to ``rate`` events per second. The capture interface takes JSON-LD, EPCIS 2.0 XM
 XML alike. ERP extracts, staging rows and MQTT telemetry have no push interface in the
 pipeline: they are written to the folder for their connectors (erp-file, erp-postgres,
 mqtt) as without ``--stream``.
+
+Each capture asks for ``GS1-Capture-Error-Behaviour: proceed``, as ingesting the files
+does: an invalid event is dead-lettered and the document's other events go on. A body the
+capture interface cannot read at all is answered 400 (and dead-lettered by it); events
+captured before are listed as duplicates and not published again.
 """
 
 from __future__ import annotations
@@ -49,8 +54,8 @@ def schedule(files: Sequence[FeedFile], rate: float) -> list[tuple[float, FeedFi
 class Streamed:
     documents: int = 0
     events: int = 0
-    #: capture job locations (202 Accepted)
-    jobs: list[str] = field(default_factory=list)
+    #: path -> capture job location (202 Accepted: the job says what became of each event)
+    jobs: dict[str, str] = field(default_factory=dict)
     #: path -> HTTP status and problem title of a refused document (400: dead-lettered)
     refused: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -60,8 +65,9 @@ Post = Callable[[str, bytes, str], tuple[int, dict[str, str], bytes]]
 
 
 def http_post(url: str, body: bytes, media_type: str) -> tuple[int, dict[str, str], bytes]:
+    headers = {"Content-Type": media_type, "GS1-Capture-Error-Behaviour": "proceed"}
     request = urllib.request.Request(  # noqa: S310 - the URL is the operator's capture API
-        url, data=body, method="POST", headers={"Content-Type": media_type}
+        url, data=body, method="POST", headers=headers
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
@@ -90,7 +96,7 @@ def stream(
         done.documents += 1
         done.events += f.events
         if status == 202:
-            done.jobs.append(headers.get("Location", ""))
+            done.jobs[f.path] = headers.get("Location", "")
         else:
             done.refused[f.path] = f"{status} {_title(body)}"
         if progress is not None:
