@@ -65,7 +65,7 @@ def _message(topic: str, payload: Any, when: datetime, readings: int, key: str) 
     return Message(topic, data, when, readings, key)
 
 
-def _runs(flow: Flow, op: Transform, rand: random.Random, per_run: int) -> Iterator[Message]:
+def _runs(op: Transform, rand: random.Random, per_run: int) -> Iterator[Message]:
     site = op.site
     asset, device, kind, unit, low, high = PROCESS[site]
     for i in range(per_run):
@@ -77,7 +77,6 @@ def _runs(flow: Flow, op: Transform, rand: random.Random, per_run: int) -> Itera
     energy = round(made * ENERGY_KWH_PER_KG[site] * rand.uniform(0.9, 1.1), 1)
     payload = {"v": energy, "ts": _ms(op.time), "unit": "kWh"}
     yield _message(f"plant/{site}/{asset}/em-1/energy", payload, op.time, 1, op.key)
-    del flow
 
 
 def _weighings(flow: Flow, moves: list[Move], rand: random.Random) -> Iterator[Message]:
@@ -104,7 +103,7 @@ def _weighings(flow: Flow, moves: list[Move], rand: random.Random) -> Iterator[M
         yield _message(f"gw/{site}/readings", payload, when, len(batch), arrived[-1].key)
 
 
-def _assays(flow: Flow, op: Commission | Transform, rand: random.Random) -> Iterator[Message]:
+def _assays(op: Commission | Transform, rand: random.Random) -> Iterator[Message]:
     made = [(op.lot, op.declaration)] if isinstance(op, Commission) else [
         (lot, o.declaration) for o in op.outputs for lot, _ in o.lots()
     ]  # fmt: skip
@@ -125,7 +124,6 @@ def _assays(flow: Flow, op: Commission | Transform, rand: random.Random) -> Iter
             for element, fraction in decl.fractions
         ]
         yield _message(f"lab/{op.site}/assay", readings, when, len(readings), op.key)
-    del flow
 
 
 def messages(flow: Flow, seed: int, per_run: int) -> list[Message]:
@@ -134,11 +132,11 @@ def messages(flow: Flow, seed: int, per_run: int) -> list[Message]:
     arrivals: list[Move] = []
     for op in flow.operations:
         if isinstance(op, Transform) and op.site in PROCESS:
-            out += _runs(flow, op, rand, per_run)
+            out += _runs(op, rand, per_run)
         if isinstance(op, Move) and op.step == "receiving":
             arrivals.append(op)
         if isinstance(op, Commission | Transform) and op.site in ASSAYED:
-            out += _assays(flow, op, rand)
+            out += _assays(op, rand)
     out += _weighings(flow, arrivals, rand)
     return sorted(out, key=lambda m: (m.published, m.topic, m.payload))
 

@@ -26,12 +26,11 @@ class Plan:
     anode_kg: float
     foil_kg: float
     pcam_kg: float
-    #: kg of each refined input the downstream plants need, to choose the lots sold to them
+    #: kg of the refined salts the downstream plants need, to choose the lots sold to them
+    #: (manganese sulphate and graphite concentrate go to them whole)
     nickel_sulfate_kg: float
     cobalt_sulfate_kg: float
-    manganese_sulfate_kg: float
     lithium_hydroxide_kg: float
-    graphite_kg: float
 
 
 def _per_cell(element: str, product: str) -> float:
@@ -55,7 +54,7 @@ def plan(packs: int, modules_per_pack: int, cells_per_module: int, cell_runs: in
     anode = cells * anode_per_cell * MARGIN
     salts = {
         element: pcam * pcam_nominal[element] / YIELD["pcam"] / NOMINAL[salt][element]
-        for element, salt in (("Ni", "ni-sulfate"), ("Co", "co-sulfate"), ("Mn", "mn-sulfate"))
+        for element, salt in (("Ni", "ni-sulfate"), ("Co", "co-sulfate"))
     }
     return Plan(
         cells=cells,
@@ -69,8 +68,5 @@ def plan(packs: int, modules_per_pack: int, cells_per_module: int, cell_runs: in
         pcam_kg=pcam,
         nickel_sulfate_kg=salts["Ni"] * MARGIN,
         cobalt_sulfate_kg=salts["Co"] * MARGIN,
-        manganese_sulfate_kg=salts["Mn"] * MARGIN,
         lithium_hydroxide_kg=lioh * MARGIN,
-        graphite_kg=anode * NOMINAL["anode-graphite"]["C"] / YIELD["anode"]
-        / NOMINAL["graphite-conc"]["C"] * MARGIN,
-    )  # fmt: skip
+    )

@@ -24,9 +24,9 @@ RMAP = "https://certs.example.org/rmap/conformant-smelter/2026-CD-117"
 SPAN_DAYS = 25.0
 
 
-def _footprint(product: str, element: str, fraction: float, share: float, ref: str) -> float:
-    """kg CO2e per kg of a lot of ``product``: ``share`` of the refined product's footprint
-    (``ref``) for the refined product its element makes."""
+def _footprint(element: str, fraction: float, share: float, ref: str) -> float:
+    """kg CO2e per kg of a lot holding ``fraction`` of ``element``: ``share`` of the
+    footprint (``ref``) of the refined product the element makes, per kg of that product."""
     refined = {"Co": "co-sulfate", "Ni": "ni-sulfate", "Li": "li-hydroxide"}.get(element)
     per_refined = NOMINAL[refined][element] if refined else NOMINAL["anode-graphite"]["C"]
     return round(share * GHG_KG_PER_KG[ref] * fraction / per_refined, 4)
@@ -76,13 +76,13 @@ def _leaves(
 
 def _main_footprint(product: str, element: str, fraction: float) -> float:
     if product == "co-hydroxide":
-        return _footprint(product, element, fraction, UPSTREAM_SHARE["Co"], "coso4")
+        return _footprint(element, fraction, UPSTREAM_SHARE["Co"], "coso4")
     if product == "mhp":
-        return _footprint(product, element, fraction, UPSTREAM_SHARE["Ni"], "niso4")
+        return _footprint(element, fraction, UPSTREAM_SHARE["Ni"], "niso4")
     if product == "spodumene-ore":
-        return _footprint(product, element, fraction, UPSTREAM_SHARE["Li_ore"], "lioh_spodumene")
+        return _footprint(element, fraction, UPSTREAM_SHARE["Li_ore"], "lioh_spodumene")
     if product == "graphite-conc":
-        return _footprint(product, element, fraction, UPSTREAM_SHARE["C"], "graphite_natural")
+        return _footprint(element, fraction, UPSTREAM_SHARE["C"], "graphite_natural")
     raise ValueError(f"no footprint rule for {product}")
 
 

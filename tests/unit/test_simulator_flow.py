@@ -8,6 +8,8 @@ is the sum of its parts)."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from collections import defaultdict
 
 from hypothesis import given, settings
@@ -144,3 +146,15 @@ def test_the_ground_truth_keeps_its_books(flow: Flow) -> None:
     assert packs
     if flow.laundering is not None:
         assert truth.lots[flow.laundering.lot].alerts == {"mass_balance_violation"}
+
+
+def test_generating_and_the_ground_truth_never_load_the_pipeline_code() -> None:
+    """The truth is the simulator's own arithmetic: a whole run imports neither the
+    processors (streams) nor the connectors nor the sink."""
+    code = (
+        "import sys; from simulator.run import simulate; from simulator.scenario import scenario; "
+        "simulate(scenario('default'), 1, 0.1); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'streams', 'connectors', 'sink'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
