@@ -127,11 +127,9 @@ class Chain:
     ) -> datetime:
         """Despatch the rest of ``lot`` from ``origin``; received ``days`` later when the
         destination is a site of the chain. Returns the arrival time."""
-        held = [h for h in self.stock[origin].lots(self.product_of[lot]) if h.lot == lot]
-        if not held:
+        kg = self.stock[origin].take_rest(lot)
+        if kg < 0.001:
             raise ValueError(f"{origin} has nothing left of {lot} to ship")
-        kg = held[0].left
-        held[0].left = 0.0
         product = self.product_of[lot]
         advice = self.number(f"desadv:{origin}", 80000000)
         self.ops.append(

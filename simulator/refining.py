@@ -172,21 +172,21 @@ def _lithium(chain: Chain, runs: int) -> None:
 
 
 def _sell(chain: Chain, site: str, product: str, first: list[str], count: int, need: float) -> None:
-    """Ship ``count`` lots (``first`` among them, then lots spread over the campaign) to the
-    plant downstream that uses ``product``; every other lot of it goes to buyers outside."""
+    """Ship at least ``count`` lots holding at least ``need`` kg (``first`` among them, then
+    lots spread over the campaign) to the plant downstream that uses ``product``; every
+    other lot of it goes to buyers outside the chain."""
     rand = chain.rand(f"sell:{site}:{product}")
     lots = [h.lot for h in chain.stock[site].lots(product)]
     chosen = list(first)
     step = max(1, len(lots) // (count + 1))
-    for lot in lots[step::step]:
-        if len(chosen) >= count:
+    spread = [*lots[step::step], *lots]  # evenly over the campaign first, then any
+    for lot in spread:
+        if len(chosen) >= count and sum(chain.mass[c] for c in chosen) >= need:
             break
         if lot not in chosen:
             chosen.append(lot)
     if sum(chain.mass[lot] for lot in chosen) < need:
-        raise ValueError(
-            f"{site}: the {product} lots chosen hold less than the {need:.0f} kg needed"
-        )
+        raise ValueError(f"{site} made less {product} than the {need:.0f} kg the chain needs")
     destination = {"co-sulfate": "pl-pcam", "ni-sulfate": "pl-pcam", "li-hydroxide": "pl-cam"}[
         product
     ]

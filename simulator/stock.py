@@ -27,20 +27,29 @@ class Held:
 
 
 class Stock:
+    """Lots by product, in arrival order; a lot used up leaves the stock."""
+
     def __init__(self) -> None:
         self._lots: dict[str, Held] = {}
+        self._open: dict[str, dict[str, Held]] = {}  # product -> lot -> held, arrival order
         self._arrivals = 0
 
     def put(self, lot: str, product: str, kg: float) -> None:
         if lot in self._lots:
             raise ValueError(f"{lot} is already in stock")
-        self._lots[lot] = Held(lot, product, kg, kg, self._arrivals)
+        held = Held(lot, product, kg, kg, self._arrivals)
+        self._lots[lot] = held
+        self._open.setdefault(product, {})[lot] = held
         self._arrivals += 1
+
+    def _set_left(self, held: Held, left: float) -> None:
+        held.left = grams(left)
+        if held.left < 0.001:
+            self._open.get(held.product, {}).pop(held.lot, None)
 
     def lots(self, product: str) -> list[Held]:
         """Lots of ``product`` with something left, oldest first."""
-        found = [h for h in self._lots.values() if h.product == product and h.left >= 0.001]
-        return sorted(found, key=lambda h: h.order)
+        return list(self._open.get(product, {}).values())
 
     def left(self, product: str) -> float:
         return grams(sum(h.left for h in self.lots(product)))
@@ -74,7 +83,7 @@ class Stock:
         for held in lots:
             kg = taken.get(held.lot, 0.0)
             if kg >= 0.001:
-                held.left = grams(held.left - kg)
+                self._set_left(held, held.left - kg)
                 takes.append(Take(held.lot, kg))
         return takes
 
@@ -82,11 +91,18 @@ class Stock:
         """All that is left of one lot."""
         held = self._lots[lot]
         take = Take(lot, held.left)
-        held.left = 0.0
+        self._set_left(held, 0.0)
         return take
+
+    def take_rest(self, lot: str) -> float:
+        """Empty one lot out (it is shipped); what it had left."""
+        held = self._lots[lot]
+        kg = held.left
+        self._set_left(held, 0.0)
+        return kg
 
     def draw_all(self, product: str) -> list[Take]:
         takes = [Take(h.lot, h.left) for h in self.lots(product)]
         for take in takes:
-            self._lots[take.lot].left = 0.0
+            self._set_left(self._lots[take.lot], 0.0)
         return takes
