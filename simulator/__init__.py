@@ -18,9 +18,11 @@ processors without Kafka; ``simulator.compare.compare(lot, expected, traced)`` h
 lot's ground truth against ``oretrail trace --json``.
 
 Modules: ``model`` (the flow model's data), ``sites``, ``reference`` (cited numbers),
-``plan``, ``chain``/``stock``/``upstream``/``refining``/``downstream``/``flows`` (the
-generator), ``truth``/``ground_truth`` (its own accounting), ``events`` and one writer
-per format, ``faults``, ``manifest``, ``stream`` (feeding a running pipeline).
+``scenario``, ``plan``, ``chain``/``stock``/``upstream``/``refining``/``downstream``/
+``flows`` (the generator), ``truth``/``ground_truth`` (its own accounting), ``events``,
+``epcis_json``, ``epcis_xml``, ``erp``/``erp_mapping``/``erp_files``, ``mqtt`` (the
+writers), ``feeds``, ``faults``, ``manifest``, ``run`` (all of it into a folder),
+``stream`` (feeding a running pipeline). See README.md for the chain and the files.
 """
 
 from simulator.run import Simulation, simulate, write

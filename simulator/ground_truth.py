@@ -4,8 +4,9 @@ Figures are the simulator's own (simulator.truth), written with full precision. 
 follows ``oretrail trace --json`` where it can, so the two compare field by field:
 ``massKg``, ``elements.{E}.massKg``, ``elements.{E}.recycledShare.{preConsumer,
 postConsumer}``, ``elements.{E}.primaryOrigin`` (shares of the primary part, by country),
-``carbonFootprint.totalKgCO2e``; plus ``alertMarks``, the alert types raised on the lot or
-upstream of it (the ledger's ``alert:<type>`` flags).
+``carbonFootprint.totalKgCO2e``; ``alerts``, the alert types raised on the lot itself, and
+``alertMarks``, those raised on it or upstream of it (the ledger's ``alert:<type>`` flags);
+and, to find one's way, ``kind`` (pack, module, cell, lot), ``product`` and ``site``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.model import Flow
+from simulator.model import Aggregate, Commission, Flow, Transform
 from simulator.truth import Lot, Truth
 
 KINDS = {"pack": "pack", "module": "module", "cell": "cell"}
@@ -45,13 +46,28 @@ def _lot_json(lot: Lot) -> dict[str, Any]:
     }
 
 
+def _made_at(flow: Flow) -> dict[str, str]:
+    """The site where each lot, item or assembly was made."""
+    site: dict[str, str] = {}
+    for op in flow.operations:
+        if isinstance(op, Commission):
+            site[op.lot] = op.site
+        elif isinstance(op, Aggregate):
+            site[op.parent] = op.site
+        elif isinstance(op, Transform):
+            site.update((lot, op.site) for o in op.outputs for lot, _ in o.lots())
+    return site
+
+
 def ground_truth(flow: Flow, truth: Truth, meta: dict[str, Any]) -> dict[str, Any]:
     kind_of = {item: kind for kind, items in flow.items.items() for item in items}
+    made_at = _made_at(flow)
     lots = {}
     for lot_id, lot in truth.lots.items():
         lots[lot_id] = {
             "kind": kind_of.get(lot_id, "lot"),
             "product": flow.product_of[lot_id],
+            "site": made_at[lot_id],
             **_lot_json(lot),
         }
     return {

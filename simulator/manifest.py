@@ -47,6 +47,27 @@ def counts(files: Sequence[FeedFile]) -> dict[str, Any]:
     return dict(sorted(by_connector.items()))
 
 
+def feeds(files: Sequence[FeedFile]) -> dict[str, Any]:
+    """How each connector is pointed at the folder (paths relative to it)."""
+    erp: dict[str, set[str]] = {}
+    staging: dict[str, Any] = {}
+    for f in files:
+        if f.connector == "erp-file":
+            erp.setdefault(str(f.notes["mapping"]), set()).add(f.path.rsplit("/", 1)[0])
+        elif f.format == "connector-config":
+            staging["config"] = f.path
+        elif f.format == "sql-schema":
+            staging["schema"] = f.path
+        elif f.connector == "erp-postgres":
+            staging.setdefault("loads", []).append({"table": f.notes["table"], "rows": f.path})
+    return {
+        "epcis-file": {"paths": ["epcis"], "alsoByStream": "POST /capture (--stream)"},
+        "erp-file": [{"mapping": m, "paths": sorted(p)} for m, p in sorted(erp.items())],
+        "erp-postgres": staging,
+        "mqtt": {"config": "mqtt/mqtt.yaml", "messages": "mqtt/telemetry.jsonl"},
+    }
+
+
 def manifest(
     meta: dict[str, Any], files: Sequence[FeedFile], faults: dict[str, Any], extra: dict[str, Any]
 ) -> dict[str, Any]:

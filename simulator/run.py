@@ -77,7 +77,12 @@ def simulate(scenario: Scenario, seed: int, scale: float) -> Simulation:
         truth,
         tuple(files),
         ground_truth.ground_truth(flow, truth, {**meta, "manifest": MANIFEST_FILE}),
-        manifest.manifest({**meta, "groundTruth": TRUTH_FILE}, files, report, extra_counts),
+        manifest.manifest(
+            {**meta, "groundTruth": TRUTH_FILE, "feeds": manifest.feeds(files)},
+            files,
+            report,
+            extra_counts,
+        ),
     )
 
 

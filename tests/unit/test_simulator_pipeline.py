@@ -85,7 +85,7 @@ def test_packs_carry_recycled_content_several_origins_and_every_element(
 
 
 def test_the_laundering_run_raises_the_mass_balance_alert_on_its_lot(
-    manifest: dict[str, Any], traced: dict[str, dict[str, Any]]
+    manifest: dict[str, Any], truth: dict[str, Any], traced: dict[str, dict[str, Any]]
 ) -> None:
     fault = manifest["faults"]["laundering"]
     alerts = traced[fault["lot"]]["alerts"]
@@ -94,6 +94,9 @@ def test_the_laundering_run_raises_the_mass_balance_alert_on_its_lot(
     ]
     figures = alerts[0]["figures"]
     assert figures["outputKg"] > figures["inputKg"] * (1 + figures["tolerance"])
+    # controlled blending spreads the laundered cobalt: the packs carry the mark too
+    for pack in truth["packs"]:
+        assert "alert:mass_balance_violation" in traced[pack]["flags"]
 
 
 def test_each_file_yields_the_events_the_manifest_counts(
