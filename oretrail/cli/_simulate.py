@@ -28,7 +28,7 @@ def _faults(value: str | None) -> tuple[str, ...] | None:
 def _capture_url(given: str | None) -> str:
     if given:
         return given.rstrip("/") + ("" if given.rstrip("/").endswith("/capture") else "/capture")
-    from connectors.capture._config import CaptureConfig
+    from connectors.capture import CaptureConfig
 
     cfg = CaptureConfig()
     return f"http://{cfg.host}:{cfg.port}/capture"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -101,3 +102,15 @@ def test_an_erp_number_reads_back_as_written(
 ) -> None:
     decimal, thousands = separators
     assert parse_number(number_text(value, decimal, thousands), decimal, thousands) == value
+
+
+def test_the_mqtt_config_subscribes_to_every_topic_the_plants_publish() -> None:
+    from paho.mqtt.client import topic_matches_sub
+
+    from simulator import mqtt
+
+    config = yaml.safe_load(mqtt.config())
+    topics = {m.topic for m in mqtt.messages(FLOW, 8, 2)}
+    assert len({t.split("/")[0] for t in topics}) == 3  # plant, gw, lab
+    for topic in topics:
+        assert any(topic_matches_sub(sub, topic) for sub in config["topics"]), topic
