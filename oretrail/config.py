@@ -39,8 +39,9 @@ class Settings(BaseSettings):
 
     metrics: str = Field(
         default="off",
-        pattern=r"^(off|console|file://.+)$",
-        description="where OpenTelemetry metrics go: off, console (stderr), file://path.jsonl",
+        pattern=r"^(off|console|prometheus|file://.+)$",
+        description="where OpenTelemetry metrics go besides /metrics: off, console (stderr), "
+        "prometheus (only the /metrics endpoints), file://path.jsonl",
     )
     traces: str = Field(
         default="off",

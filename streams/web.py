@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from oretrail import telemetry
 from streams.processors import Processors
 
 
@@ -28,6 +29,9 @@ def lot_known(processors: Processors, lot: str) -> bool:
 
 
 def register(app: Any, processors: Processors, record: Path) -> None:
+    # /metrics on faust's web server; JSON logs again after faust replaced the handlers
+    telemetry.instrument_faust(app)
+
     async def trace(web: Any, request: Any, lot: str) -> Any:
         lot = unquote(lot)
         if not lot_known(processors, lot):

@@ -17,6 +17,7 @@ from oretrail.cli._dlq import dlq
 from oretrail.cli._ingest import ingest
 from oretrail.cli._resolver import passport, qr
 from oretrail.cli._schemas import schemas
+from oretrail.cli._simulate import simulate_command
 from oretrail.cli._sink import revoke, sink
 from oretrail.cli._topics import topics
 from oretrail.cli._worker import trace, worker
@@ -48,7 +49,8 @@ def cli(
     """oretrail: traceability of battery raw materials, from mine to pack."""
     options = {"home": home, "bootstrap": bootstrap, "schema_registry_url": schema_registry_url}
     ctx.obj = {k: v for k, v in options.items() if v is not None}
-    telemetry.configure(settings())
+    # each role reports its own service.name (unless OTEL_SERVICE_NAME says otherwise)
+    telemetry.configure(settings(), service=f"oretrail-{ctx.invoked_subcommand or 'cli'}")
 
 
 cli.add_command(broker)
@@ -67,6 +69,7 @@ cli.add_command(verify_command)
 cli.add_command(qr)
 cli.add_command(passport)
 cli.add_command(sink)
+cli.add_command(simulate_command)
 passport.add_command(revoke)
 
 

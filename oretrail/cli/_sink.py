@@ -22,6 +22,7 @@ import click
 from aiohttp import web
 from pydantic import ValidationError
 
+from oretrail import telemetry
 from oretrail.cli._capture import Service, ServiceFailed, run_services
 from oretrail.cli._context import kafka_bootstrap, settings
 from oretrail.config import Settings
@@ -105,6 +106,7 @@ class ResolverService:
 
     async def run(self, stop: asyncio.Event) -> None:
         app = create_resolver(self._store, base_url=self._cfg.public_base_url)
+        telemetry.add_metrics_route(app)  # /metrics beside the resolver's routes
         runner = web.AppRunner(app)
         await runner.setup()
         try:
