@@ -25,6 +25,7 @@ COPY oretrail ./oretrail
 COPY connectors ./connectors
 COPY streams ./streams
 COPY sink ./sink
+COPY simulator ./simulator
 RUN uv sync --frozen --no-editable \
     && /opt/oretrail/bin/oretrail --version \
     && /opt/oretrail/bin/oretrail connectors list

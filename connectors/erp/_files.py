@@ -82,7 +82,11 @@ class ErpFileSource(Source):
         try:
             # JSON is UTF-8 by definition (RFC 8259); the mapping's encoding is the CSV one
             encoding = self.mapping.csv.encoding if kind_format == "erp-csv" else "utf-8-sig"
-            text = path.read_text(encoding=encoding)
+            # decoded whole, not through a text stream: CPython's incremental utf-8-sig
+            # decoder drops an incomplete BOM at the end of a file (b"\xef" read as ""), and
+            # the export would vanish without a dead letter; newlines as read_text gives them
+            raw = path.read_bytes().decode(encoding)
+            text = raw.replace("\r\n", "\n").replace("\r", "\n")
         except (OSError, UnicodeDecodeError) as exc:
             # the whole file is one dead letter, positioned past its last line
             whole = _whole(path)

@@ -8,7 +8,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from connectors.erp import ErpFileConfig, ErpFileSource
@@ -41,6 +41,9 @@ _SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[Heal
 
 @_SETTINGS
 @given(st.sampled_from(sorted(EXPORTS)), st.binary(max_size=600))
+# an incomplete UTF-8 BOM: a text stream's utf-8-sig decoder reads it as an empty file
+@example("goods-movements-2026-11-01.json", b"\xef")
+@example("goods-movements-2026-11-01.json", b"\xef\xbb")
 def test_random_bytes_under_an_export_name(name: str, data: bytes) -> None:
     items = _poll(name, data)
     for item in items:
