@@ -26,15 +26,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from oretrail import cbv
+from oretrail.epcis import EVENT_TYPES  # the EPCIS event types, which UNTP 0.6 DTE mirrors
 from sink.untp._common import Issuer, credential, describe, is_uri, wall_clock
 
-EVENT_TYPES = (
-    "ObjectEvent",
-    "AggregationEvent",
-    "TransactionEvent",
-    "TransformationEvent",
-    "AssociationEvent",
-)
 _OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BUILTIN_PREFIXES = {"gs1": "https://gs1.org/voc/", "cbv": cbv.WEB_BASE}
