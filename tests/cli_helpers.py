@@ -30,3 +30,34 @@ def run_oretrail(
         timeout=timeout,
         check=False,
     )
+
+
+def isolated_run_env(
+    bootstrap: str, home: Path, name: str, **settings: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """``oretrail run``'s environment on topics, groups and an app id of its own (created
+    here, 3 partitions each), so other tests' traffic cannot reach it; and those topics."""
+    from oretrail.kafka import TopicSpec, ensure_topics
+
+    topics = {t: f"{name}.{t}" for t in ("events", "passports", "alerts", "dlq", "credentials")}
+    ensure_topics(bootstrap, [TopicSpec(t, 3) for t in topics.values()])
+    env = oretrail_env(
+        bootstrap,
+        home,
+        capture_topic=topics["events"],
+        capture_dlq_topic=topics["dlq"],
+        worker_app_id=f"{name}.worker",
+        worker_events_topic=topics["events"],
+        worker_passports_topic=topics["passports"],
+        worker_alerts_topic=topics["alerts"],
+        worker_dlq_topic=topics["dlq"],
+        worker_debounce_seconds="0.5",
+        sink_events_topic=topics["events"],
+        sink_passports_topic=topics["passports"],
+        sink_credentials_topic=topics["credentials"],
+        sink_dlq_topic=topics["dlq"],
+        sink_group_id=f"{name}.sink",
+        sink_dte_window_seconds="1",
+        **settings,
+    )
+    return env, topics

@@ -30,10 +30,10 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from oretrail.config import Settings
-from oretrail.kafka import TopicSpec, consumer_config, ensure_topics
+from oretrail.kafka import consumer_config
 from oretrail.serde import serde_for
 from streams.passports import canonical_json, content_hash
-from tests.cli_helpers import ORETRAIL, oretrail_env
+from tests.cli_helpers import ORETRAIL, isolated_run_env
 from tests.sink_inputs import CSF, facilities_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,29 +120,14 @@ def pipeline(bootstrap: str, unique_name: str, tmp_path: Path) -> Iterator[Pipel
     capture_port, resolver_port = free_port(), free_port()
     base = f"http://127.0.0.1:{resolver_port}"
     name = unique_name
-    topics = {t: f"{name}.{t}" for t in ("events", "passports", "alerts", "dlq", "credentials")}
-    ensure_topics(bootstrap, [TopicSpec(t, 3) for t in topics.values()])
     home = tmp_path / "home"
-    env = oretrail_env(
+    env, topics = isolated_run_env(
         bootstrap,
         home,
+        name,
         capture_port=str(capture_port),
-        capture_topic=topics["events"],
-        capture_dlq_topic=topics["dlq"],
-        worker_app_id=f"{name}.worker",
-        worker_events_topic=topics["events"],
-        worker_passports_topic=topics["passports"],
-        worker_alerts_topic=topics["alerts"],
-        worker_dlq_topic=topics["dlq"],
-        worker_debounce_seconds="0.5",
-        sink_events_topic=topics["events"],
-        sink_passports_topic=topics["passports"],
-        sink_credentials_topic=topics["credentials"],
-        sink_dlq_topic=topics["dlq"],
-        sink_group_id=f"{name}.sink",
         sink_resolver_port=str(resolver_port),
         sink_public_base_url=base,
-        sink_dte_window_seconds="1",
         sink_facilities=str(facilities_file(tmp_path)),
     )
     log = tmp_path / "run.log"

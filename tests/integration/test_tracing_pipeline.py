@@ -26,8 +26,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from oretrail.kafka import TopicSpec, ensure_topics
-from tests.cli_helpers import ORETRAIL, oretrail_env
+from tests.cli_helpers import ORETRAIL, isolated_run_env
 from tests.sink_inputs import LATER, facilities_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,31 +75,16 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def run(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     tmp = tmp_path_factory.mktemp("tracing")
     name = f"tracing-{time.monotonic_ns()}"
-    topics = {t: f"{name}.{t}" for t in ("events", "passports", "alerts", "dlq", "credentials")}
-    ensure_topics(bootstrap, [TopicSpec(t, 3) for t in topics.values()])
     spans, metrics = tmp / "spans.jsonl", tmp / "metrics.jsonl"
     capture_port = free_port()
-    env = oretrail_env(
+    env, topics = isolated_run_env(
         bootstrap,
         tmp / "home",
+        name,
         traces=spans.as_uri(),
         metrics=metrics.as_uri(),
         capture_port=str(capture_port),
-        capture_topic=topics["events"],
-        capture_dlq_topic=topics["dlq"],
-        worker_app_id=f"{name}.worker",
-        worker_events_topic=topics["events"],
-        worker_passports_topic=topics["passports"],
-        worker_alerts_topic=topics["alerts"],
-        worker_dlq_topic=topics["dlq"],
-        worker_debounce_seconds="0.5",
-        sink_events_topic=topics["events"],
-        sink_passports_topic=topics["passports"],
-        sink_credentials_topic=topics["credentials"],
-        sink_dlq_topic=topics["dlq"],
-        sink_group_id=f"{name}.sink",
         sink_resolver_port=str(free_port()),
-        sink_dte_window_seconds="1",
         sink_facilities=str(facilities_file(tmp)),
     )
     env["OTEL_BSP_SCHEDULE_DELAY"] = "200"  # spans reach the file within a fraction of a second
