@@ -6,14 +6,12 @@ meter provider whose Prometheus reader the page renders. With metrics off, the p
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,27 +27,8 @@ from oretrail.serde import serde_for
 from oretrail.telemetry import _prometheus, add_metrics_route
 from sink.config import SinkSettings
 from sink.pipeline import Publisher, SinkRunner, SinkTopics
+from tests.aiohttp_helpers import serving
 from tests.sink_inputs import CSF, SAMPLE, facilities_file, passport_update, refinery_events
-
-
-@contextmanager
-def serving(app: web.Application) -> Iterator[str]:
-    """``app`` on a free loopback port, its event loop in a thread of its own."""
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = runner.addresses[0][1]
-    thread = threading.Thread(target=loop.run_forever, name="metrics-http", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
 
 
 def scrape(base: str) -> tuple[int, str, str]:

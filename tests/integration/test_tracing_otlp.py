@@ -6,11 +6,9 @@ which decodes the protobuf bodies with the OpenTelemetry proto package.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,6 +17,8 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from tests.aiohttp_helpers import serving
 
 PROCESS = """
 from oretrail import telemetry
@@ -48,21 +48,8 @@ def receiver() -> Iterator[tuple[str, dict[str, list[bytes]]]]:
     app = web.Application()
     app.router.add_post("/v1/traces", accept)
     app.router.add_post("/v1/metrics", accept)
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = runner.addresses[0][1]
-    thread = threading.Thread(target=loop.run_forever, name="otlp", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}", bodies
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
+    with serving(app, "otlp") as base:
+        yield base, bodies
 
 
 def test_spans_and_metrics_go_out_over_otlp_when_the_endpoint_is_set() -> None:
